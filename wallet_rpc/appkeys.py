@@ -1,0 +1,15 @@
+"""Every typed key of the aiohttp application, in one place."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from wallet_rpc.config import Config
+from wallet_rpc.rpc.envelope import Envelope
+from wallet_rpc.service.wallet import WalletService
+from wallet_rpc.storage.database import Database
+
+CONFIG = web.AppKey("config", Config)
+DATABASE = web.AppKey("database", Database)
+WALLET = web.AppKey("wallet", WalletService)
+ENVELOPE = web.AppKey("envelope", Envelope)

@@ -1,0 +1,1 @@
+"""HTTP: the aiohttp application, its handlers, CORS and limits."""

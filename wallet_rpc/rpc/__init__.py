@@ -1,0 +1,1 @@
+"""JSON-RPC 2.0: the envelope, batches, dispatch and the mapping of errors."""

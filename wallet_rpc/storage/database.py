@@ -1,0 +1,138 @@
+"""The database: an async engine for reads and one group-commit writer for writes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from wallet_rpc.storage.writer import (
+    GroupCommitWriter,
+    Outcome,
+    WriteJob,
+    run_jobs_in_transactions,
+)
+
+T = TypeVar("T")
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # FULL: a commit has reached the disk before the client hears "stored".
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def _use_explicit_begin(engine: Engine) -> None:
+    """Make pysqlite start transactions with BEGIN IMMEDIATE, as SQLAlchemy's docs advise.
+
+    IMMEDIATE takes the write lock at the start, so a writer in another
+    process makes us wait (busy_timeout) instead of failing mid-transaction.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def alembic_config(url: str) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", url)
+    return config
+
+
+def _upgrade_on(connection: Connection, url: str) -> None:
+    config = alembic_config(url)
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+class Database:
+    """Opened with `open()`, closed with `close()`; reads on a pool, writes through one writer."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=not self.is_sqlite)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _set_sqlite_pragmas)
+        self._sqlite_writer_engine: Engine | None = None
+        self._sqlite_writer_thread: ThreadPoolExecutor | None = None
+        self.writer = GroupCommitWriter(self._run_group)
+
+    async def migrate(self) -> None:
+        async with self.engine.begin() as connection:
+            await connection.run_sync(_upgrade_on, self.url)
+
+    async def open(self) -> None:
+        if self.is_sqlite:
+            # The writer uses the sync driver on a thread of its own: a whole
+            # group runs in one hop to that thread instead of one per statement.
+            sync_url = make_url(self.url).set(drivername="sqlite")
+            self._sqlite_writer_engine = create_engine(sync_url, pool_size=1, max_overflow=0)
+            event.listen(self._sqlite_writer_engine, "connect", _set_sqlite_pragmas)
+            _use_explicit_begin(self._sqlite_writer_engine)
+            self._sqlite_writer_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        self.writer.start()
+
+    async def close(self) -> None:
+        await self.writer.stop()
+        if self._sqlite_writer_thread is not None:
+            self._sqlite_writer_thread.shutdown(wait=True)
+        if self._sqlite_writer_engine is not None:
+            self._sqlite_writer_engine.dispose()
+        await self.engine.dispose()
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means "not healthy"
+            return False
+        return True
+
+    async def write(self, job: WriteJob[T]) -> T:
+        return await self.writer.submit(job)
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[Any]:
+        async with self.engine.connect() as connection:
+            yield connection
+
+    async def _run_group(self, jobs: list[WriteJob[Any]]) -> list[Outcome]:
+        if self._sqlite_writer_engine is not None:
+            engine = self._sqlite_writer_engine
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(
+                self._sqlite_writer_thread, run_jobs_in_transactions, engine.begin, jobs
+            )
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(_run_on_async_connection, jobs)
+
+
+def _run_on_async_connection(connection: Connection, jobs: list[WriteJob[Any]]) -> list[Outcome]:
+    @contextlib.contextmanager
+    def begin() -> Any:
+        with connection.begin():
+            yield connection
+
+    return run_jobs_in_transactions(begin, jobs)

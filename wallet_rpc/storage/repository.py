@@ -1,0 +1,167 @@
+"""The queries of each use case: write jobs for the writer, reads for the pool."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from wallet_rpc.storage.database import Database
+from wallet_rpc.storage.tables import connections, credentials
+from wallet_rpc.storage.writer import WriteJob
+
+
+@dataclass(frozen=True, slots=True)
+class NewCredential:
+    origin: str
+    dedup_key: str
+    owner: str
+    witness_type: str
+    verified: bool
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCredential:
+    id: int
+    origin: str
+    owner: str
+    witness_type: str
+    verified: bool
+    stored_at: datetime
+    body: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "owner": self.owner,
+            "origin": self.origin,
+            "stored_at": self.stored_at.isoformat(),
+            "verified": self.verified,
+            "witness_type": self.witness_type,
+            "credential": json.loads(self.body),
+        }
+
+
+def _insert_for(connection: Connection) -> Any:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything stored is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def store_credential(new: NewCredential) -> WriteJob[tuple[int, str]]:
+    """Insert unless (origin, dedup_key) exists; either way answer (id, body of the entry)."""
+
+    def job(connection: Connection) -> tuple[int, str]:
+        insert = _insert_for(connection)
+        inserted = connection.execute(
+            insert(credentials)
+            .values(
+                origin=new.origin,
+                dedup_key=new.dedup_key,
+                owner=new.owner,
+                witness_type=new.witness_type,
+                verified=new.verified,
+                stored_at=datetime.now(UTC),
+                body=new.body,
+            )
+            .on_conflict_do_nothing(index_elements=["origin", "dedup_key"])
+            .returning(credentials.c.id)
+        ).first()
+        if inserted is not None:
+            return int(inserted.id), new.body
+        existing = connection.execute(
+            select(credentials.c.id, credentials.c.body).where(
+                credentials.c.origin == new.origin, credentials.c.dedup_key == new.dedup_key
+            )
+        ).one()
+        return int(existing.id), str(existing.body)
+
+    return job
+
+
+def connect_origin(origin: str, account: str) -> WriteJob[None]:
+    def job(connection: Connection) -> None:
+        insert = _insert_for(connection)
+        connection.execute(
+            insert(connections)
+            .values(origin=origin, account=account, connected_at=datetime.now(UTC))
+            .on_conflict_do_nothing(index_elements=["origin"])
+        )
+
+    return job
+
+
+def disconnect_origin(origin: str) -> WriteJob[None]:
+    def job(connection: Connection) -> None:
+        connection.execute(delete(connections).where(connections.c.origin == origin))
+
+    return job
+
+
+def delete_credential(credential_id: int) -> WriteJob[bool]:
+    def job(connection: Connection) -> bool:
+        result = connection.execute(delete(credentials).where(credentials.c.id == credential_id))
+        return bool(result.rowcount)
+
+    return job
+
+
+async def is_connected(database: Database, origin: str) -> bool:
+    async with database.read() as connection:
+        row = await connection.execute(
+            select(connections.c.origin).where(connections.c.origin == origin)
+        )
+        return row.first() is not None
+
+
+def _stored(row: Any) -> StoredCredential:
+    return StoredCredential(
+        id=row.id,
+        origin=row.origin,
+        owner=row.owner,
+        witness_type=row.witness_type,
+        verified=row.verified,
+        stored_at=_utc(row.stored_at),
+        body=row.body,
+    )
+
+
+_CREDENTIAL_COLUMNS = (
+    credentials.c.id,
+    credentials.c.origin,
+    credentials.c.owner,
+    credentials.c.witness_type,
+    credentials.c.verified,
+    credentials.c.stored_at,
+    credentials.c.body,
+)
+
+
+async def list_credentials(database: Database) -> list[StoredCredential]:
+    async with database.read() as connection:
+        rows = await connection.execute(select(*_CREDENTIAL_COLUMNS).order_by(credentials.c.id))
+        return [_stored(row) for row in rows]
+
+
+async def get_credential(database: Database, credential_id: int) -> StoredCredential | None:
+    async with database.read() as connection:
+        row = (
+            await connection.execute(
+                select(*_CREDENTIAL_COLUMNS).where(credentials.c.id == credential_id)
+            )
+        ).first()
+        return None if row is None else _stored(row)
+
+
+async def count_credentials(database: Database) -> int:
+    async with database.read() as connection:
+        return int((await connection.execute(select(func.count(credentials.c.id)))).scalar_one())

@@ -1,0 +1,49 @@
+"""The schema as SQLAlchemy metadata. Alembic migrations create it; nothing else does."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+credentials = Table(
+    "credentials",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("origin", String(255), nullable=False),
+    # Same credential, same origin: one row. The key ignores key order and metadata.
+    Column("dedup_key", String(64), nullable=False),
+    Column("owner", String(64), nullable=False),
+    Column("witness_type", String(16), nullable=False),
+    Column("verified", Boolean, nullable=False),
+    Column("stored_at", DateTime(timezone=True), nullable=False),
+    # The answer S exactly as first given, so a duplicate gets it byte for byte.
+    Column("body", Text, nullable=False),
+    UniqueConstraint("origin", "dedup_key"),
+)
+
+connections = Table(
+    "connections",
+    metadata,
+    Column("origin", String(255), primary_key=True),
+    Column("account", String(64), nullable=False),
+    Column("connected_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,117 @@
+"""The single writer: group commit of queued write jobs.
+
+Every write is a job, a function of one SQLAlchemy Connection. The writer
+takes all jobs waiting at the moment it is free and runs them in one
+transaction, so N concurrent stores cost one commit (one fsync) instead of N.
+A job's caller is answered only after that commit returns. If the group's
+transaction fails, each of its jobs is retried in a transaction of its own, so
+that one bad job cannot fail the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Connection
+
+from wallet_rpc.errors import InternalError, Overloaded
+
+T = TypeVar("T")
+WriteJob = Callable[[Connection], T]
+Outcome = tuple[bool, Any]  # (succeeded, result or exception)
+RunGroup = Callable[[list[WriteJob[Any]]], Awaitable[list[Outcome]]]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Pending(Generic[T]):
+    job: WriteJob[T]
+    answer: asyncio.Future[T] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+def run_jobs_in_transactions(begin: Callable[[], Any], jobs: list[WriteJob[Any]]) -> list[Outcome]:
+    """Run jobs in one transaction; if it fails, give each a transaction of its own.
+
+    `begin` opens a transaction context on a Connection (engine.begin or
+    connection.begin for the SQLite writer's own connection).
+    """
+    try:
+        with begin() as connection:
+            return [(True, job(connection)) for job in jobs]
+    except Exception:  # retried one by one below, each failure kept for its caller
+        if len(jobs) == 1:
+            logger.exception("write job failed")
+            return [(False, _storage_failure())]
+    outcomes: list[Outcome] = []
+    for job in jobs:
+        try:
+            with begin() as connection:
+                outcomes.append((True, job(connection)))
+        except Exception:  # reported to this job's caller only
+            logger.exception("write job failed")
+            outcomes.append((False, _storage_failure()))
+    return outcomes
+
+
+def _storage_failure() -> Exception:
+    return InternalError()
+
+
+class GroupCommitWriter:
+    """Accepts write jobs from any task; one background task commits them in groups."""
+
+    def __init__(self, run_group: RunGroup, *, max_queue: int = 4096, max_group: int = 512) -> None:
+        self._run_group = run_group
+        self._queue: asyncio.Queue[_Pending[Any]] = asyncio.Queue(maxsize=max_queue)
+        self._max_group = max_group
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="group-commit-writer")
+
+    async def stop(self) -> None:
+        """Finish every job already queued, then stop."""
+        if self._task is None:
+            return
+        await self._queue.join()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def submit(self, job: WriteJob[T]) -> T:
+        pending: _Pending[T] = _Pending(job)
+        try:
+            self._queue.put_nowait(pending)
+        except asyncio.QueueFull:
+            raise Overloaded({"reason": "too many writes waiting; retry later"}) from None
+        # Shielded: a client that hangs up must not cancel a write already queued,
+        # and the writer answers the future whatever happens to the caller.
+        return await asyncio.shield(pending.answer)
+
+    async def _run(self) -> None:
+        while True:
+            group = [await self._queue.get()]
+            while len(group) < self._max_group and not self._queue.empty():
+                group.append(self._queue.get_nowait())
+            try:
+                outcomes = await self._run_group([pending.job for pending in group])
+            except Exception:  # the writer must outlive any one group
+                logger.exception("write group failed")
+                outcomes = [(False, _storage_failure()) for _ in group]
+            for pending, (succeeded, value) in zip(group, outcomes, strict=True):
+                if pending.answer.done():
+                    pass
+                elif succeeded:
+                    pending.answer.set_result(value)
+                else:
+                    pending.answer.set_exception(value)
+                self._queue.task_done()
