@@ -47,3 +47,24 @@ connections = Table(
     Column("account", String(64), nullable=False),
     Column("connected_at", DateTime(timezone=True), nullable=False),
 )
+
+# Requests waiting for a person's decision in "prompt" mode. They live in the
+# database so that a decision made through any replica, or the CLI, reaches the
+# process holding the request open.
+pending_approvals = Table(
+    "pending_approvals",
+    metadata,
+    # Random, so an id read from a list never names a later request.
+    Column("id", String(32), primary_key=True),
+    Column("method", String(64), nullable=False),
+    Column("origin", String(255), nullable=False),
+    # The credential as received (JSON), for store requests.
+    Column("credential", Text, nullable=True),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    # Past this, nobody waits for the row any more (also after a crash).
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("decision", String(16), nullable=True),
+    # The origin the person was shown when deciding.
+    Column("decided_origin", String(255), nullable=True),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+)
