@@ -9,7 +9,7 @@ from aiohttp import web
 
 from wallet_rpc import appkeys
 from wallet_rpc.config import Config
-from wallet_rpc.http import handlers
+from wallet_rpc.http import browser, handlers
 from wallet_rpc.methods import WALLET_METHODS, Method
 from wallet_rpc.rpc.dispatch import Dispatcher
 from wallet_rpc.rpc.envelope import Envelope
@@ -56,4 +56,5 @@ def create_app(
     app.router.add_post("/", handlers.json_rpc)
     app.router.add_route("OPTIONS", "/", handlers.preflight)
     app.router.add_get("/healthz", handlers.healthz)
+    app.router.add_get("/provider.js", browser.provider_script)
     return app
