@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,9 +23,17 @@ from wallet_rpc.storage.writer import (
 )
 
 T = TypeVar("T")
+ReadJob = Callable[[Connection], T]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# A health check must answer (503) even when the database host does not.
+HEALTH_CHECK_TIMEOUT_SECONDS = 5.0
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 10.0
+# Per process: reads are short, and the writer holds one connection per group.
+# Replicas multiply this; together they must stay under max_connections (100).
+POSTGRES_POOL_SIZE = 10
+POSTGRES_POOL_OVERFLOW = 5
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -43,10 +51,6 @@ def _use_explicit_begin(engine: Engine) -> None:
     IMMEDIATE takes the write lock at the start, so a writer in another
     process makes us wait (busy_timeout) instead of failing mid-transaction.
     """
-
-    @event.listens_for(engine, "connect")
-    def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection: Connection) -> None:
@@ -72,11 +76,20 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=not self.is_sqlite)
+        self.engine: AsyncEngine = (
+            create_async_engine(url) if self.is_sqlite else _postgres_engine(url)
+        )
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _set_sqlite_pragmas)
         self._sqlite_writer_engine: Engine | None = None
         self._sqlite_writer_thread: ThreadPoolExecutor | None = None
+        self._sqlite_reader_engine: Engine | None = None
+        self._sqlite_reader: Connection | None = None
+        if self.is_sqlite:
+            # SQLite reads are indexed lookups of a few microseconds that WAL
+            # never blocks: run inline they cost less than a hop to any thread
+            # (see docs/decisions.md, "Reads on SQLite").
+            self._sqlite_reader_engine = _sqlite_sync_engine(url)
         self.writer = GroupCommitWriter(self._run_group)
 
     async def migrate(self) -> None:
@@ -87,9 +100,7 @@ class Database:
         if self.is_sqlite:
             # The writer uses the sync driver on a thread of its own: a whole
             # group runs in one hop to that thread instead of one per statement.
-            sync_url = make_url(self.url).set(drivername="sqlite")
-            self._sqlite_writer_engine = create_engine(sync_url, pool_size=1, max_overflow=0)
-            event.listen(self._sqlite_writer_engine, "connect", _set_sqlite_pragmas)
+            self._sqlite_writer_engine = _sqlite_sync_engine(self.url)
             _use_explicit_begin(self._sqlite_writer_engine)
             self._sqlite_writer_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self.writer.start()
@@ -100,18 +111,37 @@ class Database:
             self._sqlite_writer_thread.shutdown(wait=True)
         if self._sqlite_writer_engine is not None:
             self._sqlite_writer_engine.dispose()
+        if self._sqlite_reader is not None:
+            self._sqlite_reader.close()
+            self._sqlite_reader = None
+        if self._sqlite_reader_engine is not None:
+            self._sqlite_reader_engine.dispose()
         await self.engine.dispose()
 
     async def ping(self) -> bool:
         try:
-            async with self.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            async with asyncio.timeout(HEALTH_CHECK_TIMEOUT_SECONDS):
+                async with self.engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
         except Exception:  # noqa: BLE001 - any failure means "not healthy"
             return False
         return True
 
     async def write(self, job: WriteJob[T]) -> T:
         return await self.writer.submit(job)
+
+    async def query(self, job: ReadJob[T]) -> T:
+        """Run a read-only job and return what it returns."""
+        if self._sqlite_reader_engine is not None:
+            if self._sqlite_reader is None:
+                self._sqlite_reader = self._sqlite_reader_engine.connect()
+            try:
+                return job(self._sqlite_reader)
+            finally:
+                # Autocommit driver: this only ends SQLAlchemy's own bookkeeping.
+                self._sqlite_reader.rollback()
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(job)
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[Any]:
@@ -127,6 +157,34 @@ class Database:
             )
         async with self.engine.connect() as connection:
             return await connection.run_sync(_run_on_async_connection, jobs)
+
+
+def _sqlite_sync_engine(url: str) -> Engine:
+    engine = create_engine(make_url(url).set(drivername="sqlite"), pool_size=1, max_overflow=0)
+    event.listen(engine, "connect", _set_sqlite_pragmas)
+
+    @event.listens_for(engine, "connect")
+    def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
+        # Transactions are ours to begin (see _use_explicit_begin); a reader
+        # never holds one open between queries.
+        dbapi_connection.isolation_level = None
+
+    return engine
+
+
+def _postgres_engine(url: str) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=POSTGRES_POOL_SIZE,
+        max_overflow=POSTGRES_POOL_OVERFLOW,
+        # A connection the server dropped (restart, failover, terminated backend)
+        # is replaced at checkout instead of failing the request that drew it.
+        pool_pre_ping=True,
+        connect_args={
+            "timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS,
+            "server_settings": {"application_name": "wallet-rpc"},
+        },
+    )
 
 
 def _run_on_async_connection(connection: Connection, jobs: list[WriteJob[Any]]) -> list[Outcome]:

@@ -1,4 +1,4 @@
-"""The queries of each use case: write jobs for the writer, reads for the pool."""
+"""The queries of each use case: write jobs for the writer, read jobs for `Database.query`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wallet_rpc.storage.database import Database
@@ -47,9 +47,24 @@ class StoredCredential:
         }
 
 
-def _insert_for(connection: Connection) -> Any:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert
+# Statements on the hot path are built once: building and caching a statement
+# per call costs more than SQLite takes to run it.
+_INSERT_CREDENTIAL = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(credentials)
+    .on_conflict_do_nothing(index_elements=["origin", "dedup_key"])
+    .returning(credentials.c.id)
+    for dialect in (postgresql, sqlite)
+}
+_EXISTING_CREDENTIAL = select(credentials.c.id, credentials.c.body).where(
+    credentials.c.origin == bindparam("origin"), credentials.c.dedup_key == bindparam("dedup_key")
+)
+_INSERT_CONNECTION = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(connections).on_conflict_do_nothing(
+        index_elements=["origin"]
+    )
+    for dialect in (postgresql, sqlite)
+}
+_IS_CONNECTED = select(connections.c.origin).where(connections.c.origin == bindparam("origin"))
 
 
 def _utc(moment: datetime) -> datetime:
@@ -61,27 +76,21 @@ def store_credential(new: NewCredential) -> WriteJob[tuple[int, str]]:
     """Insert unless (origin, dedup_key) exists; either way answer (id, body of the entry)."""
 
     def job(connection: Connection) -> tuple[int, str]:
-        insert = _insert_for(connection)
-        inserted = connection.execute(
-            insert(credentials)
-            .values(
-                origin=new.origin,
-                dedup_key=new.dedup_key,
-                owner=new.owner,
-                witness_type=new.witness_type,
-                verified=new.verified,
-                stored_at=datetime.now(UTC),
-                body=new.body,
-            )
-            .on_conflict_do_nothing(index_elements=["origin", "dedup_key"])
-            .returning(credentials.c.id)
-        ).first()
+        values = {
+            "origin": new.origin,
+            "dedup_key": new.dedup_key,
+            "owner": new.owner,
+            "witness_type": new.witness_type,
+            "verified": new.verified,
+            "stored_at": datetime.now(UTC),
+            "body": new.body,
+        }
+        statement = _INSERT_CREDENTIAL[connection.dialect.name]
+        inserted = connection.execute(statement, values).first()
         if inserted is not None:
             return int(inserted.id), new.body
         existing = connection.execute(
-            select(credentials.c.id, credentials.c.body).where(
-                credentials.c.origin == new.origin, credentials.c.dedup_key == new.dedup_key
-            )
+            _EXISTING_CREDENTIAL, {"origin": new.origin, "dedup_key": new.dedup_key}
         ).one()
         return int(existing.id), str(existing.body)
 
@@ -90,11 +99,9 @@ def store_credential(new: NewCredential) -> WriteJob[tuple[int, str]]:
 
 def connect_origin(origin: str, account: str) -> WriteJob[None]:
     def job(connection: Connection) -> None:
-        insert = _insert_for(connection)
         connection.execute(
-            insert(connections)
-            .values(origin=origin, account=account, connected_at=datetime.now(UTC))
-            .on_conflict_do_nothing(index_elements=["origin"])
+            _INSERT_CONNECTION[connection.dialect.name],
+            {"origin": origin, "account": account, "connected_at": datetime.now(UTC)},
         )
 
     return job
@@ -116,11 +123,10 @@ def delete_credential(credential_id: int) -> WriteJob[bool]:
 
 
 async def is_connected(database: Database, origin: str) -> bool:
-    async with database.read() as connection:
-        row = await connection.execute(
-            select(connections.c.origin).where(connections.c.origin == origin)
-        )
-        return row.first() is not None
+    def job(connection: Connection) -> bool:
+        return connection.execute(_IS_CONNECTED, {"origin": origin}).first() is not None
+
+    return await database.query(job)
 
 
 def _stored(row: Any) -> StoredCredential:
@@ -147,21 +153,24 @@ _CREDENTIAL_COLUMNS = (
 
 
 async def list_credentials(database: Database) -> list[StoredCredential]:
-    async with database.read() as connection:
-        rows = await connection.execute(select(*_CREDENTIAL_COLUMNS).order_by(credentials.c.id))
+    def job(connection: Connection) -> list[StoredCredential]:
+        rows = connection.execute(select(*_CREDENTIAL_COLUMNS).order_by(credentials.c.id))
         return [_stored(row) for row in rows]
+
+    return await database.query(job)
 
 
 async def get_credential(database: Database, credential_id: int) -> StoredCredential | None:
-    async with database.read() as connection:
-        row = (
-            await connection.execute(
-                select(*_CREDENTIAL_COLUMNS).where(credentials.c.id == credential_id)
-            )
-        ).first()
+    def job(connection: Connection) -> StoredCredential | None:
+        query = select(*_CREDENTIAL_COLUMNS).where(credentials.c.id == credential_id)
+        row = connection.execute(query).first()
         return None if row is None else _stored(row)
+
+    return await database.query(job)
 
 
 async def count_credentials(database: Database) -> int:
-    async with database.read() as connection:
-        return int((await connection.execute(select(func.count(credentials.c.id)))).scalar_one())
+    def job(connection: Connection) -> int:
+        return int(connection.execute(select(func.count(credentials.c.id))).scalar_one())
+
+    return await database.query(job)
