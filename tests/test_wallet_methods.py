@@ -241,7 +241,7 @@ def test_require_owner_account(make_server: ServerFactory) -> None:
     assert server.call("mina_requestAccounts")["result"] == [other_account]
     answer = store(server, seed_credential())
     assert answer["error"]["code"] == 20003
-    assert answer["error"]["data"]["field"] == "credential.owner"
+    assert answer["error"]["data"]["field"] == "credential.credential.owner"
     assert server.stored() == []
 
 

@@ -24,21 +24,31 @@ class CredentialVerifier:
             and credential.expires_at_ms is not None
             and credential.expires_at_ms < self._clock() * 1000
         ):
-            raise InvalidParams({"field": "credential.data.expiresAt", "reason": "expired"})
+            raise InvalidParams(
+                {"field": "credential.credential.data.expiresAt", "reason": "expired"}
+            )
         if credential.witness_type == "imported":
             if config.imported == "reject":
                 raise InvalidParams(
-                    {"field": "witness.type", "reason": "imported credentials are not accepted"}
+                    {
+                        "field": "credential.witness.type",
+                        "reason": "imported credentials are not accepted",
+                    }
                 )
             return False
         if credential.witness_type != "native":
             return False
         if config.trusted_issuers and credential.issuer not in config.trusted_issuers:
-            raise InvalidParams({"field": "witness.issuer", "reason": "issuer is not trusted"})
+            raise InvalidParams(
+                {"field": "credential.witness.issuer", "reason": "issuer is not trusted"}
+            )
         if not config.native:
             return False
         if not verify_native_credential(credential.document):
             raise InvalidParams(
-                {"field": "witness.issuerSignature", "reason": "signature does not verify"}
+                {
+                    "field": "credential.witness.issuerSignature",
+                    "reason": "signature does not verify",
+                }
             )
         return True

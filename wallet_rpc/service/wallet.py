@@ -106,5 +106,5 @@ class WalletService:
             and credential.owner not in self._config.wallet.accounts
         ):
             raise InvalidParams(
-                {"field": "credential.owner", "reason": "not an account of this wallet"}
+                {"field": "credential.credential.owner", "reason": "not an account of this wallet"}
             )
