@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, select
+from sqlalchemy import Connection, bindparam, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from wallet_rpc.storage.database import Database
 from wallet_rpc.storage.tables import connections, credentials
-from wallet_rpc.storage.writer import WriteJob
+from wallet_rpc.storage.writer import BatchJob, WriteJob
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +49,15 @@ class StoredCredential:
 
 # Statements on the hot path are built once: building and caching a statement
 # per call costs more than SQLite takes to run it.
-_INSERT_CREDENTIAL = {
+# Several rows in one statement (SQLAlchemy's "insertmanyvalues"); a row that
+# conflicts, even with an earlier row of the same statement, is skipped and
+# returns nothing, so the caller looks it up.
+_INSERT_CREDENTIALS = {
     dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(credentials)
     .on_conflict_do_nothing(index_elements=["origin", "dedup_key"])
-    .returning(credentials.c.id)
+    .returning(credentials.c.id, credentials.c.origin, credentials.c.dedup_key, credentials.c.body)
     for dialect in (postgresql, sqlite)
 }
-_EXISTING_CREDENTIAL = select(credentials.c.id, credentials.c.body).where(
-    credentials.c.origin == bindparam("origin"), credentials.c.dedup_key == bindparam("dedup_key")
-)
 _INSERT_CONNECTION = {
     dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(connections).on_conflict_do_nothing(
         index_elements=["origin"]
@@ -75,29 +75,56 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def store_credential(new: NewCredential) -> WriteJob[tuple[int, str]]:
-    """Insert unless (origin, dedup_key) exists; either way answer (id, body of the entry)."""
+class StoreCredential(BatchJob[tuple[int, str]]):
+    """Insert unless (origin, dedup_key) exists; either way answer (id, body of the entry).
 
-    def job(connection: Connection) -> tuple[int, str]:
-        values = {
-            "origin": new.origin,
-            "dedup_key": new.dedup_key,
-            "owner": new.owner,
-            "witness_type": new.witness_type,
-            "verified": new.verified,
-            "stored_at": datetime.now(UTC),
-            "body": new.body,
+    A group's stores are one multi-row INSERT .. ON CONFLICT DO NOTHING and,
+    for the ones that were already there, one SELECT.
+    """
+
+    def __init__(self, new: NewCredential) -> None:
+        self.new = new
+
+    @classmethod
+    def run_batch(
+        cls, connection: Connection, jobs: list[StoreCredential]
+    ) -> list[tuple[int, str]]:
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "origin": job.new.origin,
+                "dedup_key": job.new.dedup_key,
+                "owner": job.new.owner,
+                "witness_type": job.new.witness_type,
+                "verified": job.new.verified,
+                "stored_at": now,
+                "body": job.new.body,
+            }
+            for job in jobs
+        ]
+        statement = _INSERT_CREDENTIALS[connection.dialect.name]
+        entries: dict[tuple[str, str], tuple[int, str]] = {
+            (row.origin, row.dedup_key): (int(row.id), row.body)
+            for row in connection.execute(statement, rows)
         }
-        statement = _INSERT_CREDENTIAL[connection.dialect.name]
-        inserted = connection.execute(statement, values).first()
-        if inserted is not None:
-            return int(inserted.id), new.body
-        existing = connection.execute(
-            _EXISTING_CREDENTIAL, {"origin": new.origin, "dedup_key": new.dedup_key}
-        ).one()
-        return int(existing.id), str(existing.body)
+        missing = {(job.new.origin, job.new.dedup_key) for job in jobs} - entries.keys()
+        if missing:
+            existing = connection.execute(
+                select(
+                    credentials.c.id,
+                    credentials.c.origin,
+                    credentials.c.dedup_key,
+                    credentials.c.body,
+                ).where(tuple_(credentials.c.origin, credentials.c.dedup_key).in_(missing))
+            )
+            entries.update(
+                {(row.origin, row.dedup_key): (int(row.id), row.body) for row in existing}
+            )
+        return [entries[(job.new.origin, job.new.dedup_key)] for job in jobs]
 
-    return job
+
+def store_credential(new: NewCredential) -> StoreCredential:
+    return StoreCredential(new)
 
 
 def connect_origin(origin: str, account: str) -> WriteJob[None]:

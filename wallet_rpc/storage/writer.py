@@ -15,7 +15,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import Connection
 
@@ -37,6 +37,40 @@ class _Pending(Generic[T]):
     )
 
 
+class BatchJob(Generic[T]):
+    """A write that runs together with the others of its class in a group: one
+    statement for all of them instead of one each (see docs/decisions.md)."""
+
+    batch_size_limit: ClassVar[int] = 500
+
+    @classmethod
+    def run_batch(cls, connection: Connection, jobs: list[Any]) -> list[T]:
+        """Run jobs (all of this class, in order); answer one result per job."""
+        raise NotImplementedError
+
+    def __call__(self, connection: Connection) -> T:
+        return self.run_batch(connection, [self])[0]
+
+
+def _run_all(connection: Connection, jobs: list[WriteJob[Any]]) -> list[Any]:
+    """Run jobs in order, consecutive batch jobs of one class together."""
+    results: list[Any] = []
+    index = 0
+    while index < len(jobs):
+        job = jobs[index]
+        if not isinstance(job, BatchJob):
+            results.append(job(connection))
+            index += 1
+            continue
+        kind = type(job)
+        end = index + 1
+        while end < len(jobs) and type(jobs[end]) is kind and end - index < kind.batch_size_limit:
+            end += 1
+        results.extend(kind.run_batch(connection, jobs[index:end]))
+        index = end
+    return results
+
+
 def run_jobs_in_transactions(begin: Callable[[], Any], jobs: list[WriteJob[Any]]) -> list[Outcome]:
     """Run jobs in one transaction; if it fails, give each a transaction of its own.
 
@@ -45,7 +79,7 @@ def run_jobs_in_transactions(begin: Callable[[], Any], jobs: list[WriteJob[Any]]
     """
     try:
         with begin() as connection:
-            return [(True, job(connection)) for job in jobs]
+            return [(True, result) for result in _run_all(connection, jobs)]
     except Exception:  # retried one by one below, each failure kept for its caller
         if len(jobs) == 1:
             logger.exception("write job failed")
