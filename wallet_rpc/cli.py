@@ -13,6 +13,7 @@ from pathlib import Path
 from aiohttp import web
 
 from wallet_rpc import __version__
+from wallet_rpc.cli_approvals import add_approvals_parser, run_approvals
 from wallet_rpc.config import Config, ConfigError, builtin_defaults, load_config
 from wallet_rpc.http.app import create_app
 from wallet_rpc.storage import repository
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     delete = actions.add_parser("delete", help="delete one credential")
     _add_config_option(delete)
     delete.add_argument("id", type=int, help="the credential's id (see `credentials list`)")
+    add_approvals_parser(commands, _add_config_option)
     return parser
 
 
@@ -148,4 +150,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(config, arguments)
     if arguments.command == "migrate":
         return _migrate(config)
+    if arguments.command == "approvals":
+        return run_approvals(config, arguments)
     return _credentials(config, arguments)

@@ -9,11 +9,12 @@ from aiohttp import web
 
 from wallet_rpc import appkeys
 from wallet_rpc.config import Config
-from wallet_rpc.http import browser, handlers
+from wallet_rpc.http import approvals, browser, handlers
 from wallet_rpc.methods import WALLET_METHODS, Method
 from wallet_rpc.rpc.dispatch import Dispatcher
 from wallet_rpc.rpc.envelope import Envelope
 from wallet_rpc.service.approval import ApproveAll, Approver, RejectAll
+from wallet_rpc.service.prompt import PromptApprover
 from wallet_rpc.service.verification import CredentialVerifier
 from wallet_rpc.service.wallet import WalletService
 from wallet_rpc.storage.database import Database
@@ -21,9 +22,11 @@ from wallet_rpc.storage.database import Database
 logger = logging.getLogger(__name__)
 
 
-def _approver_for(config: Config) -> Approver:
+def _approver_for(config: Config, prompt: PromptApprover) -> Approver:
     if config.approval.mode == "reject":
         return RejectAll()
+    if config.approval.mode == "prompt":
+        return prompt
     return ApproveAll()
 
 
@@ -33,9 +36,14 @@ def create_app(
     """The whole server; `extra_methods` adds JSON-RPC methods beside the wallet's own."""
     app = web.Application(
         client_max_size=config.server.max_body_bytes,
-        middlewares=[handlers.cors_middleware, handlers.error_middleware],
+        middlewares=[
+            handlers.cors_middleware,
+            handlers.error_middleware,
+            approvals.requester_presence_middleware,
+        ],
     )
     app[appkeys.CONFIG] = config
+    app[appkeys.APPROVAL_FORM_TOKEN] = approvals.new_form_token()
     methods = {**WALLET_METHODS, **(extra_methods or {})}
 
     async def database_context(app: web.Application) -> AsyncIterator[None]:
@@ -43,8 +51,11 @@ def create_app(
         await database.migrate()
         await database.open()
         app[appkeys.DATABASE] = database
+        # The approval page works in every mode; only prompt mode makes requests wait on it.
+        prompt = PromptApprover(database, config.approval.timeout_seconds)
+        app[appkeys.APPROVALS] = prompt
         app[appkeys.WALLET] = WalletService(
-            config, database, _approver_for(config), CredentialVerifier(config.verification)
+            config, database, _approver_for(config, prompt), CredentialVerifier(config.verification)
         )
         app[appkeys.ENVELOPE] = Envelope(
             Dispatcher(methods, config.compat.messages), config.server.max_batch
@@ -52,9 +63,15 @@ def create_app(
         yield
         await database.close()
 
+    async def answer_waiting_approvals(app: web.Application) -> None:
+        # Runs before the server waits for in-flight requests: waiting ones get 1002 now.
+        await app[appkeys.APPROVALS].shutdown()
+
     app.cleanup_ctx.append(database_context)
+    app.on_shutdown.append(answer_waiting_approvals)
     app.router.add_post("/", handlers.json_rpc)
     app.router.add_route("OPTIONS", "/", handlers.preflight)
     app.router.add_get("/healthz", handlers.healthz)
     app.router.add_get("/provider.js", browser.provider_script)
+    approvals.add_routes(app)
     return app
