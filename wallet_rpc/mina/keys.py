@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 
-from wallet_rpc.mina.field import P, sqrt_mod_p
+from wallet_rpc.mina.field import P, is_square_mod_p, sqrt_mod_p
 
 BASE58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _BASE58_INDEX = {char: index for index, char in enumerate(BASE58_ALPHABET)}
@@ -25,12 +26,19 @@ class PublicKey:
 
     def point(self) -> tuple[int, int]:
         """The affine point (x, y) on Pallas, with y of the recorded parity."""
-        y = sqrt_mod_p((self.x**3 + 5) % P)
-        if y is None:  # pragma: no cover - decode_public_key already checked this
-            raise InvalidPublicKey("not on the curve")
-        if (y & 1) != int(self.is_odd):
-            y = P - y
-        return self.x, y
+        return _point_of(self.x, self.is_odd)
+
+
+# Issuers and owners repeat from one credential to the next; the square root is
+# the expensive part of both decoding a key and finding its point.
+@lru_cache(maxsize=1024)
+def _point_of(x: int, is_odd: bool) -> tuple[int, int]:
+    y = sqrt_mod_p((x**3 + 5) % P)
+    if y is None:
+        raise InvalidPublicKey("not on the curve")
+    if (y & 1) != int(is_odd):
+        y = P - y
+    return x, y
 
 
 def _base58_decode(text: str) -> bytes:
@@ -61,6 +69,7 @@ def encode_public_key(key: PublicKey) -> str:
     return "1" * leading_zeros + "".join(reversed(digits))
 
 
+@lru_cache(maxsize=1024)
 def decode_public_key(text: str) -> PublicKey:
     """Decode a B62 address, checking its version, checksum and that it is on the curve."""
     if not 40 <= len(text) <= 60:
@@ -77,6 +86,6 @@ def decode_public_key(text: str) -> PublicKey:
     parity = payload[35]
     if parity > 1:
         raise InvalidPublicKey("bad parity byte")
-    if x >= P or sqrt_mod_p((x**3 + 5) % P) is None:
+    if x >= P or not is_square_mod_p(x**3 + 5):
         raise InvalidPublicKey("not on the curve")
     return PublicKey(x=x, is_odd=bool(parity))
