@@ -15,7 +15,7 @@ from wallet_rpc.rpc.dispatch import Dispatcher
 from wallet_rpc.rpc.envelope import Envelope
 from wallet_rpc.service.approval import ApproveAll, Approver, RejectAll
 from wallet_rpc.service.prompt import PromptApprover
-from wallet_rpc.service.verification import CredentialVerifier
+from wallet_rpc.service.verification import CredentialVerifier, signature_pool
 from wallet_rpc.service.wallet import WalletService
 from wallet_rpc.storage.database import Database
 
@@ -47,6 +47,7 @@ def create_app(
     methods = {**WALLET_METHODS, **(extra_methods or {})}
 
     async def database_context(app: web.Application) -> AsyncIterator[None]:
+        verifier_pool = signature_pool() if config.verification.native else None
         database = Database(config.database.url)
         await database.migrate()
         await database.open()
@@ -55,13 +56,18 @@ def create_app(
         prompt = PromptApprover(database, config.approval.timeout_seconds)
         app[appkeys.APPROVALS] = prompt
         app[appkeys.WALLET] = WalletService(
-            config, database, _approver_for(config, prompt), CredentialVerifier(config.verification)
+            config,
+            database,
+            _approver_for(config, prompt),
+            CredentialVerifier(config.verification, verifier_pool),
         )
         app[appkeys.ENVELOPE] = Envelope(
             Dispatcher(methods, config.compat.messages), config.server.max_batch
         )
         yield
         await database.close()
+        if verifier_pool is not None:
+            verifier_pool.shutdown(wait=True, cancel_futures=True)
 
     async def answer_waiting_approvals(app: web.Application) -> None:
         # Runs before the server waits for in-flight requests: waiting ones get 1002 now.
