@@ -40,7 +40,7 @@ from wallet_rpc.errors import InvalidParams
 from wallet_rpc.mina.field import P, Q
 from wallet_rpc.mina.keys import InvalidPublicKey, decode_public_key
 
-__all__ = ["ValidCredential", "WitnessType", "parse_store_params"]
+__all__ = ["ValidCredential", "WitnessType", "parse_store_params", "stored_dedup_digest"]
 
 _logger = logging.getLogger(__name__)
 
@@ -426,8 +426,10 @@ class DynamicBytesValue(_Strict):
         max_length = info.data.get("max_length")
         if not _is_hex(value):
             _refuse("must be hex")
-        if max_length is not None and len(value) > 2 * max_length:
-            _refuse("longer than maxLength bytes")
+        # mina-attestations' fromJSON refuses any other length ("input has to
+        # match maxLength"), so Auro Wallet would too.
+        if max_length is not None and len(value) != 2 * max_length:
+            _refuse("must be exactly maxLength bytes")
         return value
 
     def descriptor(self) -> dict[str, Any]:
@@ -1006,6 +1008,18 @@ def _js_ordered_data(data: dict[str, Any]) -> dict[str, Any]:
     return _js_object_order(data)
 
 
+def _dedup_digest(version: Any, witness: Any, credential: Any) -> str:
+    """sha256 of the credential less its metadata, whatever its key order (as Auro's hash)."""
+    unsigned_part = {"version": version, "witness": witness, "credential": credential}
+    return hashlib.sha256(_CANONICAL.encode(unsigned_part).encode("ascii")).hexdigest()
+
+
+def stored_dedup_digest(stored_json: str) -> str:
+    """The dedup digest of a stored S, the same that parse_store_params gave when it was stored."""
+    document = json.loads(stored_json)
+    return _dedup_digest(document["version"], document["witness"], document["credential"])
+
+
 def _build(credential: dict[str, Any], max_credential_bytes: int) -> ValidCredential:
     try:
         model = StoredCredential.model_validate(credential)
@@ -1045,8 +1059,7 @@ def _build(credential: dict[str, Any], max_credential_bytes: int) -> ValidCreden
     if size > max_credential_bytes:
         raise _invalid((), f"larger than {max_credential_bytes} bytes")
 
-    unsigned_part = {"version": document["version"], "witness": witness, "credential": inner}
-    dedup_key = hashlib.sha256(_CANONICAL.encode(unsigned_part).encode("ascii")).hexdigest()
+    dedup_key = _dedup_digest(document["version"], witness, inner)
 
     expires_at = typed_data.get("expiresAt")
     return ValidCredential(
