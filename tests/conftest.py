@@ -1,14 +1,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.databases import (
+    SKIP_REASON,
+    PostgresCluster,
+    postgres_url_from_environment,
+)
 from tests.support import Server, merge
 
 ServerFactory = Callable[..., Server]
+
+# Every test that starts a server runs once per backend. PostgreSQL runs are
+# skipped, with the reason shown, when no server is named; never passed unrun.
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+# For a test about PostgreSQL itself: its server fixtures use only that backend.
+postgres_only = pytest.mark.parametrize("database_url", BACKENDS[1:], indirect=True)
 
 
 def base_settings(database_url: str) -> dict[str, dict[str, Any]]:
@@ -18,9 +33,37 @@ def base_settings(database_url: str) -> dict[str, dict[str, Any]]:
     }
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'wallet.db'}"
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """The PostgreSQL server of the run, with a template database migrated once."""
+    url = postgres_url_from_environment()
+    if url is None:
+        pytest.skip(SKIP_REASON)
+    # Named but unusable is an error, not a skip: CI must not pass without it.
+    cluster = PostgresCluster(url)
+    cluster.prepare_template()
+    yield cluster
+    cluster.close()
+
+
+@contextmanager
+def fresh_database(request: pytest.FixtureRequest, backend: str, directory: Path) -> Iterator[str]:
+    """A migrated, empty database of this backend; a PostgreSQL one is dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{directory / 'wallet.db'}"
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    name = cluster.create_database()
+    try:
+        yield cluster.url_of(name)
+    finally:
+        cluster.drop_database(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with fresh_database(request, request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -46,11 +89,33 @@ def server(make_server: ServerFactory) -> Server:
     return make_server()
 
 
-@pytest.fixture(scope="module")
-def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     """One server for a whole module of tests that do not depend on what is stored."""
     workdir = tmp_path_factory.mktemp("shared")
-    server = Server(workdir, base_settings(f"sqlite+aiosqlite:///{workdir / 'wallet.db'}"))
-    server.start()
-    yield server
-    server.stop()
+    with fresh_database(request, request.param, workdir) as url:
+        server = Server(workdir, base_settings(url))
+        server.start()
+        yield server
+        server.stop()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per backend, so a run shows that PostgreSQL ran and how much of it was skipped."""
+    counts: dict[str, dict[str, int]] = {"sqlite": {}, "postgres": {}}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            keywords = getattr(report, "keywords", {})
+            backend = (
+                "postgres" if "postgres" in keywords else "sqlite" if "sqlite" in keywords else None
+            )
+            if backend is None or (outcome == "passed" and report.when != "call"):
+                continue
+            counts[backend][outcome] = counts[backend].get(outcome, 0) + 1
+    if any(counts.values()):
+        terminalreporter.write_sep("-", "tests per database backend")
+        for backend, outcomes in counts.items():
+            figures = ", ".join(f"{count} {outcome}" for outcome, count in outcomes.items())
+            terminalreporter.write_line(f"{backend}: {figures or 'none'}")

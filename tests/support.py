@@ -22,6 +22,15 @@ ALLOWED_ORIGIN = "http://localhost:5173"
 STARTUP_SECONDS = 30
 
 
+def child_environment() -> dict[str, str]:
+    """This environment less WALLET_RPC_* settings: a test's config file is the whole config."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("WALLET_RPC_") or name.startswith("WALLET_RPC_TEST_")
+    } | {"PYTHONUNBUFFERED": "1"}
+
+
 def seed_credential() -> dict[str, Any]:
     loaded: dict[str, Any] = json.loads(SEED_CREDENTIAL_PATH.read_text(encoding="utf-8"))
     return loaded
@@ -89,6 +98,7 @@ class Server:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "wallet_rpc", "serve", "--config", str(self.config_path)],
                 cwd=self.workdir,
+                env=child_environment(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -201,7 +211,7 @@ def run_cli(*arguments: str, cwd: Path | None = None) -> subprocess.CompletedPro
         text=True,
         cwd=cwd,
         timeout=120,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env=child_environment(),
         check=False,
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.databases import drop_table
 from tests.support import REPO, Server, error_code, run_cli
 from wallet_rpc.config import builtin_defaults, load_config
 
@@ -95,9 +96,7 @@ def test_credentials_show_and_delete_unknown_id(server: Server) -> None:
 
 def test_storage_fault_is_internal_error_without_detail(server: Server, tmp_path: Path) -> None:
     assert server.call("mina_requestAccounts")["result"]
-    database = Path(server.database_url.removeprefix("sqlite+aiosqlite:///"))
-    with sqlite3.connect(database) as connection:
-        connection.execute("DROP TABLE connections")
+    drop_table(server.database_url, "connections")
     for method in ("wallet_revokePermissions", "mina_requestAccounts"):
         answer: dict[str, Any] = server.call(method)
         assert answer["error"] == {"code": -32603, "message": "Internal error"}

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,13 +15,15 @@ from aiohttp import web
 
 from wallet_rpc import __version__
 from wallet_rpc.cli_approvals import add_approvals_parser, run_approvals
-from wallet_rpc.config import Config, ConfigError, builtin_defaults, load_config
+from wallet_rpc.config import Config, ConfigError, resolve_config
 from wallet_rpc.http.app import create_app
 from wallet_rpc.storage import repository
 from wallet_rpc.storage.database import Database
 
 EXIT_USAGE = 2
 EXIT_NOT_FOUND = 1
+# In-flight requests get this long after SIGTERM: inside Docker's default 10 s grace period.
+SHUTDOWN_GRACE_SECONDS = 8.0
 
 
 def _add_config_option(parser: argparse.ArgumentParser) -> None:
@@ -28,7 +31,10 @@ def _add_config_option(parser: argparse.ArgumentParser) -> None:
         "--config",
         metavar="PATH",
         type=Path,
-        help="TOML config file (default: built-in settings, as in config.example.toml)",
+        help=(
+            "TOML config file (default: $WALLET_RPC_CONFIG, else built-in settings as in"
+            " config.example.toml); WALLET_RPC_<SECTION>_<KEY> variables override it"
+        ),
     )
 
 
@@ -68,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _config(arguments: argparse.Namespace) -> Config:
     path: Path | None = arguments.config
-    return builtin_defaults() if path is None else load_config(path)
+    # WALLET_RPC_<SECTION>_<KEY> variables override the file; WALLET_RPC_CONFIG names it.
+    return resolve_config(path, os.environ)
 
 
 def _serve(config: Config, arguments: argparse.Namespace) -> int:
@@ -83,7 +90,14 @@ def _serve(config: Config, arguments: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = create_app(config)
     print(f"wallet-rpc {__version__} serving on http://{server.host}:{server.port}/", flush=True)
-    web.run_app(app, host=server.host, port=server.port, print=None, access_log=None)
+    web.run_app(
+        app,
+        host=server.host,
+        port=server.port,
+        print=None,
+        access_log=None,
+        shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
+    )
     return 0
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 import tomllib
+import types
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -133,29 +137,110 @@ def builtin_defaults() -> Config:
     return Config(security=SecurityConfig(default_origin="http://localhost"))
 
 
-def _describe(error: ValidationError) -> str:
+def _describe(error: ValidationError, sources: Mapping[str, str] | None = None) -> str:
     first = error.errors()[0]
     key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    # A value from the environment names its variable too: the file may not have the key.
+    section_key = ".".join(str(part) for part in first["loc"][:2])
+    origin = f" (from {sources[section_key]})" if sources and section_key in sources else ""
     if first["type"] == "extra_forbidden":
-        return f"unknown key '{key}'"
-    return f"bad value for '{key}': {first['msg']}"
+        return f"unknown key '{key}'{origin}"
+    return f"bad value for '{key}'{origin}: {first['msg']}"
 
 
-def config_from_mapping(data: dict[str, object]) -> Config:
+def config_from_mapping(
+    data: Mapping[str, object], sources: Mapping[str, str] | None = None
+) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_describe(error)) from None
+        raise ConfigError(_describe(error, sources)) from None
 
 
-def load_config(path: Path) -> Config:
+def _read_toml(path: Path) -> dict[str, object]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "not UTF-8"
         raise ConfigError(f"cannot read config file {path}: {reason}") from None
     try:
-        data = tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
-    return config_from_mapping(data)
+
+
+def load_config(path: Path) -> Config:
+    return config_from_mapping(_read_toml(path))
+
+
+ENV_PREFIX = "WALLET_RPC_"
+# Names the config file when --config is not given (a file mounted into a container).
+CONFIG_PATH_VARIABLE = "WALLET_RPC_CONFIG"
+ENCRYPTION_KEY_VARIABLE = "WALLET_RPC_ENCRYPTION_KEY"
+
+
+def _takes_text(annotation: object) -> bool:
+    """Whether an environment value for this field is the string itself rather than JSON."""
+    if annotation is str:
+        return True
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return all(isinstance(choice, str) for choice in get_args(annotation))
+    if origin in (Union, types.UnionType):
+        return any(_takes_text(member) for member in get_args(annotation))
+    return False
+
+
+def environment_overrides(
+    environ: Mapping[str, str],
+) -> tuple[dict[str, dict[str, object]], dict[str, str]]:
+    """`WALLET_RPC_<SECTION>_<KEY>` variables as config sections, and which variable set each key.
+
+    Text fields take the value as it is; numbers, booleans and lists are JSON
+    (`8787`, `true`, `["http://localhost"]`), checked by the same models as the
+    file. Names whose first word after the prefix is not a config section
+    (WALLET_RPC_CONFIG among them) are not settings and are left alone; an
+    unknown key inside a section is an error.
+    """
+    sections: dict[str, dict[str, object]] = {}
+    sources: dict[str, str] = {}
+    for name in sorted(environ):
+        if not name.startswith(ENV_PREFIX):
+            continue
+        section, _, key = name.removeprefix(ENV_PREFIX).lower().partition("_")
+        if section not in Config.model_fields or not key:
+            continue
+        sources[f"{section}.{key}"] = name
+        raw = environ[name]
+        field = type(getattr(Config(), section)).model_fields.get(key)
+        if field is None:
+            raise ConfigError(f"unknown key '{section}.{key}' (from {name})")
+        value: object = raw
+        if not _takes_text(field.annotation):
+            # Not JSON: left as text, for the model to refuse with its usual message.
+            with contextlib.suppress(ValueError):
+                value = json.loads(raw)
+        sections.setdefault(section, {})[key] = value
+    # The key's short name; WALLET_RPC_STORAGE_ENCRYPTION_KEY wins when both are set.
+    if ENCRYPTION_KEY_VARIABLE in environ and "storage.encryption_key" not in sources:
+        sections.setdefault("storage", {})["encryption_key"] = environ[ENCRYPTION_KEY_VARIABLE]
+        sources["storage.encryption_key"] = ENCRYPTION_KEY_VARIABLE
+    return sections, sources
+
+
+def resolve_config(path: Path | None, environ: Mapping[str, str]) -> Config:
+    """The config file (or the built-in defaults), with the environment's settings on top."""
+    if path is None and environ.get(CONFIG_PATH_VARIABLE):
+        path = Path(environ[CONFIG_PATH_VARIABLE])
+    data: dict[str, object] = (
+        builtin_defaults().model_dump(include={"security": {"default_origin"}})
+        if path is None
+        else _read_toml(path)
+    )
+    overrides, sources = environment_overrides(environ)
+    for section, values in overrides.items():
+        current = data.get(section, {})
+        if not isinstance(current, dict):
+            raise ConfigError(f"bad value for '{section}': not a table")
+        data[section] = {**current, **values}
+    return config_from_mapping(data, sources)

@@ -2,19 +2,21 @@
 
 The database URL comes from (first found): a connection handed in by
 wallet-rpc itself, `-x database_url=...`, `-x config=PATH` (a wallet-rpc
-config file), or the built-in default.
+config file), or the built-in default; WALLET_RPC_* variables apply to the
+last two as they do for `wallet-rpc`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 from alembic import context
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from wallet_rpc.config import builtin_defaults, load_config
+from wallet_rpc.config import resolve_config
 from wallet_rpc.storage.tables import metadata
 
 # Several replicas may start at once against one PostgreSQL database.
@@ -25,9 +27,9 @@ def _database_url() -> str:
     arguments = context.get_x_argument(as_dictionary=True)
     if "database_url" in arguments:
         return arguments["database_url"]
-    if "config" in arguments:
-        return load_config(Path(arguments["config"])).database.url
-    return builtin_defaults().database.url
+    # As `wallet-rpc migrate` reads it: the file, with WALLET_RPC_* variables on top.
+    path = Path(arguments["config"]) if "config" in arguments else None
+    return resolve_config(path, os.environ).database.url
 
 
 def _run_migrations(connection: Connection) -> None:

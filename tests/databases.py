@@ -1,0 +1,125 @@
+"""The two backends of the suite: SQLite always, PostgreSQL when one is named.
+
+WALLET_RPC_TEST_POSTGRES_URL names a PostgreSQL database whose role may
+create databases (`.ci/run` sets one up). The suite migrates one template
+database per run and gives each test a fresh copy of it, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import sqlite3
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import asyncpg
+from sqlalchemy.engine import URL, make_url
+
+from wallet_rpc.storage.database import Database
+
+POSTGRES_URL_VARIABLE = "WALLET_RPC_TEST_POSTGRES_URL"
+SKIP_REASON = f"PostgreSQL not configured: set {POSTGRES_URL_VARIABLE} (.ci/run does)"
+DATABASE_PREFIX = "wallet_rpc_test_"
+
+T = TypeVar("T")
+
+
+def postgres_url_from_environment() -> str | None:
+    return os.environ.get(POSTGRES_URL_VARIABLE) or None
+
+
+def run_async(make: Callable[[], Awaitable[T]]) -> T:
+    """Run a coroutine to completion from sync code, whatever loop the caller may have."""
+
+    async def call() -> T:
+        return await make()
+
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, call()).result()
+
+
+class PostgresCluster:
+    """Creates and drops the databases of one test run on the named server."""
+
+    def __init__(self, url: str) -> None:
+        self._url: URL = make_url(url).set(drivername="postgresql+asyncpg")
+        self._run_id = f"{os.getpid()}_{secrets.token_hex(3)}"
+        self._serial = 0
+        self.template: str | None = None
+
+    def url_of(self, database: str) -> str:
+        """The wallet-rpc `database.url` of one database on this server."""
+        return self._url.set(database=database).render_as_string(hide_password=False)
+
+    def _dsn(self, database: str | None = None) -> str:
+        url = self._url.set(drivername="postgresql")
+        if database is not None:
+            url = url.set(database=database)
+        return url.render_as_string(hide_password=False)
+
+    def execute(self, *statements: str, database: str | None = None) -> list[Any]:
+        """Run statements one by one (outside a transaction); the rows of the last."""
+
+        async def run() -> list[Any]:
+            connection = await asyncpg.connect(self._dsn(database), timeout=10)
+            try:
+                rows: list[Any] = []
+                for statement in statements:
+                    rows = list(await connection.fetch(statement))
+                return rows
+            finally:
+                await connection.close()
+
+        return run_async(run)
+
+    def _new_name(self, kind: str) -> str:
+        self._serial += 1
+        return f"{DATABASE_PREFIX}{self._run_id}_{kind}{self._serial}"
+
+    def prepare_template(self) -> None:
+        """One database migrated to head, which every test's database copies."""
+        template = self._new_name("template")
+        self.execute(f'CREATE DATABASE "{template}"')
+        database = Database(self.url_of(template))
+
+        async def migrate() -> None:
+            try:
+                await database.migrate()
+            finally:
+                await database.close()
+
+        run_async(migrate)
+        self.template = template
+
+    def create_database(self, *, migrated: bool = True) -> str:
+        name = self._new_name("db")
+        if migrated:
+            assert self.template is not None
+            self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        else:
+            self.execute(f'CREATE DATABASE "{name}"')
+        return name
+
+    def drop_database(self, name: str) -> None:
+        # FORCE: a server a test left running (or killed) may still hold connections.
+        self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def close(self) -> None:
+        if self.template is not None:
+            self.drop_database(self.template)
+            self.template = None
+
+
+def drop_table(database_url: str, table: str) -> None:
+    """Break a test's database behind the server's back, whichever the backend."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        with sqlite3.connect(str(url.database)) as connection:
+            connection.execute(f'DROP TABLE "{table}"')
+        return
+    database = url.database
+    assert database is not None
+    PostgresCluster(database_url).execute(f'DROP TABLE "{table}"', database=database)

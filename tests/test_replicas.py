@@ -1,0 +1,233 @@
+"""Several server processes on one database behave as one wallet.
+
+Each test runs on SQLite (several processes on one file) and on PostgreSQL
+(the deployment with replicas); the PostgreSQL-only ones say so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.conftest import ServerFactory, postgres_only
+from tests.databases import PostgresCluster
+from tests.support import ALLOWED_ORIGIN, REPO, Server, child_environment, error_code, run_cli
+
+OWNER = "B62qpjxUpgdjzwQfd8q2gzxi99wN7SCgmofpvw27MBkfNHfHoY2VH32"
+
+
+def unsigned_credential(serial: str, note: str | None = None) -> dict[str, Any]:
+    credential: dict[str, Any] = {
+        "version": "v0",
+        "witness": {"type": "unsigned"},
+        "credential": {
+            "owner": {"_type": "PublicKey", "value": OWNER},
+            "data": {"serial": serial},
+        },
+    }
+    if note is not None:
+        credential["metadata"] = {"note": note}
+    return credential
+
+
+def store(server: Server, credential: dict[str, Any]) -> dict[str, Any]:
+    return server.call("mina_storePrivateCredential", {"credential": credential})
+
+
+def test_connect_through_one_store_through_another_list_from_a_third(
+    make_server: ServerFactory,
+) -> None:
+    first, second, third = make_server(), make_server(), make_server()
+    assert len({first.port, second.port, third.port}) == 3
+
+    assert error_code(store(second, unsigned_credential("before"))) == 1001
+    assert first.call("mina_requestAccounts")["result"] == [OWNER]
+    assert third.call("mina_accounts")["result"] == [OWNER]
+
+    answer = store(second, unsigned_credential("r-1", note="via second"))
+    body = answer["result"]["credential"]
+    # The same credential through the third replica: the first answer, one entry.
+    assert (
+        store(third, unsigned_credential("r-1", note="via third"))["result"]["credential"] == body
+    )
+
+    listed = run_cli("credentials", "list", "--json", "--config", str(first.config_path))
+    assert listed.returncode == 0, listed.stderr
+    [entry] = json.loads(listed.stdout)
+    assert entry["origin"] == ALLOWED_ORIGIN
+    assert entry["credential"] == json.loads(body)
+    assert entry["credential"]["metadata"] == {"note": "via second"}
+
+    assert third.call("wallet_revokePermissions")["result"] == []
+    assert first.call("mina_accounts")["result"] == []
+    assert error_code(store(second, unsigned_credential("r-2"))) == 1001
+    for server in (first, second, third):
+        assert server.stop() == 0
+
+
+async def _store_everywhere(urls: list[str], calls: list[dict[str, Any]]) -> list[Any]:
+    """Send every call at once, spread over the replicas."""
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def post(url: str, call: dict[str, Any]) -> Any:
+            async with session.post(url, json=call, headers={"Origin": ALLOWED_ORIGIN}) as reply:
+                assert reply.status == 200, await reply.text()
+                return await reply.json()
+
+        return await asyncio.gather(
+            *(post(urls[index % len(urls)], call) for index, call in enumerate(calls))
+        )
+
+
+def test_concurrent_duplicates_through_two_replicas_give_one_entry_each(
+    make_server: ServerFactory,
+) -> None:
+    replicas = [make_server(), make_server()]
+    replicas[0].call("mina_requestAccounts")
+    serials, copies = 40, 6
+    calls = [
+        {
+            "jsonrpc": "2.0",
+            "id": index,
+            "method": "mina_storePrivateCredential",
+            # Each copy has its own metadata: every answer must still be the first one stored.
+            "params": {"credential": unsigned_credential(f"dup-{index % serials}", f"n{index}")},
+        }
+        for index in range(serials * copies)
+    ]
+    urls = [f"http://{server.host}:{server.port}/" for server in replicas]
+    answers = asyncio.run(_store_everywhere(urls, calls))
+
+    failures = [answer for answer in answers if "result" not in answer]
+    assert failures == []
+    bodies_by_serial: dict[str, set[str]] = {}
+    for answer in answers:
+        body = answer["result"]["credential"]
+        bodies_by_serial.setdefault(json.loads(body)["credential"]["data"]["serial"], set()).add(
+            body
+        )
+    assert len(bodies_by_serial) == serials
+    assert all(len(bodies) == 1 for bodies in bodies_by_serial.values())
+
+    stored = replicas[1].stored()
+    assert len(stored) == serials
+    for entry in stored:
+        [body] = bodies_by_serial[entry["credential"]["credential"]["data"]["serial"]]
+        assert entry["credential"] == json.loads(body)
+    for server in replicas:
+        assert "Traceback" not in server.log()
+        assert server.stop() == 0
+
+
+def _alembic(database_url: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "alembic",
+            "-c",
+            str(REPO / "alembic.ini"),
+            "-x",
+            f"database_url={database_url}",
+            *arguments,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=child_environment(),
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def empty_database_url(
+    request: pytest.FixtureRequest, database_url: str, tmp_path: Path
+) -> Iterator[str]:
+    """A database of this test's backend with no schema at all."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    name = cluster.create_database(migrated=False)
+    yield cluster.url_of(name)
+    cluster.drop_database(name)
+
+
+def test_migration_history_upgrades_downgrades_and_matches_the_tables(
+    empty_database_url: str,
+) -> None:
+    for step in (
+        ("upgrade", "head"),
+        ("check",),
+        ("downgrade", "base"),
+        ("upgrade", "head"),
+        ("check",),
+    ):
+        result = _alembic(empty_database_url, *step)
+        assert result.returncode == 0, (step, result.stdout, result.stderr)
+    current = _alembic(empty_database_url, "current")
+    heads = _alembic(empty_database_url, "heads")
+    head = heads.stdout.split()[0]
+    assert current.stdout.split()[0] == head
+
+
+@pytest.mark.postgres
+def test_replicas_starting_together_on_an_empty_database_migrate_once(
+    postgres: PostgresCluster, tmp_path: Path
+) -> None:
+    name = postgres.create_database(migrated=False)
+    try:
+        config = tmp_path / "wallet-rpc.toml"
+        config.write_text(f'[database]\nurl = "{postgres.url_of(name)}"\n', encoding="utf-8")
+        migrations = [
+            subprocess.Popen(
+                [sys.executable, "-m", "wallet_rpc", "migrate", "--config", str(config)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=child_environment(),
+            )
+            for _ in range(4)
+        ]
+        for process in migrations:
+            stdout, stderr = process.communicate(timeout=120)
+            assert process.returncode == 0, stderr
+            assert "up to date" in stdout
+        [(version,)] = postgres.execute("SELECT version_num FROM alembic_version", database=name)
+        heads = _alembic(postgres.url_of(name), "heads").stdout.split()[0]
+        assert version == heads
+    finally:
+        postgres.drop_database(name)
+
+
+@postgres_only
+def test_healthz_is_503_while_the_database_is_gone_and_recovers(
+    postgres: PostgresCluster, make_server: ServerFactory
+) -> None:
+    server = make_server()
+    assert server.get("/healthz").status == 200
+    assert server.call("mina_requestAccounts")["result"] == [OWNER]
+    database = server.database_url.rsplit("/", 1)[1]
+
+    postgres.drop_database(database)
+    unhealthy = server.get("/healthz")
+    assert unhealthy.status == 503
+    assert unhealthy.json() == {"status": "unavailable"}
+    answer = store(server, unsigned_credential("while-gone"))
+    assert answer["error"] == {"code": -32603, "message": "Internal error"}
+
+    postgres.execute(f'CREATE DATABASE "{database}" TEMPLATE "{postgres.template}"')
+    assert server.get("/healthz").status == 200
+    assert server.call("mina_requestAccounts")["result"] == [OWNER]
+    assert store(server, unsigned_credential("after"))["result"]
+    assert server.stop() == 0
