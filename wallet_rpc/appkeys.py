@@ -6,6 +6,7 @@ from aiohttp import web
 
 from wallet_rpc.config import Config
 from wallet_rpc.rpc.envelope import Envelope
+from wallet_rpc.rpc.observe import CallMetrics
 from wallet_rpc.service.prompt import PromptApprover
 from wallet_rpc.service.wallet import WalletService
 from wallet_rpc.storage.database import Database
@@ -17,3 +18,4 @@ ENVELOPE = web.AppKey("envelope", Envelope)
 # Waiting approvals, and the token the approval page's forms must carry.
 APPROVALS = web.AppKey("approvals", PromptApprover)
 APPROVAL_FORM_TOKEN = web.AppKey("approval_form_token", str)
+METRICS = web.AppKey("metrics", CallMetrics)

@@ -15,10 +15,13 @@ from aiohttp import web
 
 from wallet_rpc import __version__
 from wallet_rpc.cli_approvals import add_approvals_parser, run_approvals
+from wallet_rpc.cli_operations import COMMANDS as OPERATIONS
+from wallet_rpc.cli_operations import add_operations_parser, run_operations
 from wallet_rpc.config import Config, ConfigError, resolve_config
 from wallet_rpc.http.app import create_app
 from wallet_rpc.storage import repository
 from wallet_rpc.storage.database import Database
+from wallet_rpc.storage.sealing import StorageKeyError, check_storage_key, sealer_for
 
 EXIT_USAGE = 2
 EXIT_NOT_FOUND = 1
@@ -69,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_config_option(delete)
     delete.add_argument("id", type=int, help="the credential's id (see `credentials list`)")
     add_approvals_parser(commands, _add_config_option)
+    add_operations_parser(commands, _add_config_option)
     return parser
 
 
@@ -90,26 +94,33 @@ def _serve(config: Config, arguments: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = create_app(config)
     print(f"wallet-rpc {__version__} serving on http://{server.host}:{server.port}/", flush=True)
-    web.run_app(
-        app,
-        host=server.host,
-        port=server.port,
-        print=None,
-        access_log=None,
-        shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
-    )
+    try:
+        web.run_app(
+            app,
+            host=server.host,
+            port=server.port,
+            print=None,
+            access_log=None,
+            shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
+        )
+    except StorageKeyError as error:
+        print(f"wallet-rpc: {error}", file=sys.stderr)
+        return EXIT_USAGE
     return 0
 
 
 async def _with_database(config: Config, action: str, credential_id: int | None) -> object:
     database = Database(config.database.url)
+    sealer = sealer_for(config.storage.encryption_key_bytes)
     try:
         await database.migrate()
+        await check_storage_key(database, sealer, register=False)
         if action == "list":
-            return [entry.as_json() for entry in await repository.list_credentials(database)]
+            entries = await repository.list_credentials(database, sealer)
+            return [entry.as_json() for entry in entries]
         assert credential_id is not None
         if action == "show":
-            entry = await repository.get_credential(database, credential_id)
+            entry = await repository.get_credential(database, credential_id, sealer)
             return None if entry is None else entry.as_json()
         if action == "delete":
             await database.open()
@@ -121,7 +132,11 @@ async def _with_database(config: Config, action: str, credential_id: int | None)
 
 def _credentials(config: Config, arguments: argparse.Namespace) -> int:
     action: str = arguments.action
-    result = asyncio.run(_with_database(config, action, getattr(arguments, "id", None)))
+    try:
+        result = asyncio.run(_with_database(config, action, getattr(arguments, "id", None)))
+    except StorageKeyError as error:
+        print(f"wallet-rpc: {error}", file=sys.stderr)
+        return EXIT_USAGE
     if action == "list":
         assert isinstance(result, list)
         if arguments.json:
@@ -166,4 +181,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _migrate(config)
     if arguments.command == "approvals":
         return run_approvals(config, arguments)
+    if arguments.command in OPERATIONS:
+        return run_operations(config, arguments)
     return _credentials(config, arguments)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import json
 import re
@@ -14,6 +16,7 @@ from typing import Annotated, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 DEFAULT_ACCOUNT = "B62qpjxUpgdjzwQfd8q2gzxi99wN7SCgmofpvw27MBkfNHfHoY2VH32"
+ENCRYPTION_KEY_BYTES = 32
 _ORIGIN_PATTERN = re.compile(r"^https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
@@ -118,6 +121,42 @@ class ApprovalConfig(_Section):
         return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+def decode_encryption_key(text: str) -> bytes:
+    """The 32 key bytes of `[storage] encryption_key`: base64url (or base64), padding optional."""
+    padded = text.strip() + "=" * (-len(text.strip()) % 4)
+    try:
+        key = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != ENCRYPTION_KEY_BYTES:
+        # Never quote the value: it is a secret, and the message goes to logs.
+        raise ValueError(f"must be {ENCRYPTION_KEY_BYTES} bytes in base64url (43 characters)")
+    return key
+
+
+class StorageConfig(_Section):
+    # Unset: credential bodies are stored in clear. Kept out of repr: it is a secret.
+    encryption_key: str | None = Field(default=None, repr=False)
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _key_of_32_bytes(cls, key: str | None) -> str | None:
+        if key is not None:
+            decode_encryption_key(key)
+        return key
+
+    @property
+    def encryption_key_bytes(self) -> bytes | None:
+        return None if self.encryption_key is None else decode_encryption_key(self.encryption_key)
+
+
+class ObservabilityConfig(_Section):
+    metrics: bool = True
+    # False: GET /metrics answers loopback peers only (403 for others).
+    metrics_remote: bool = False
+    access_log: Literal["stdout", "stderr", "off"] = "stdout"
+
+
 class Config(_Section):
     server: ServerConfig = ServerConfig()
     database: DatabaseConfig = DatabaseConfig()
@@ -126,6 +165,8 @@ class Config(_Section):
     verification: VerificationConfig = VerificationConfig()
     compat: CompatConfig = CompatConfig()
     approval: ApprovalConfig = ApprovalConfig()
+    storage: StorageConfig = StorageConfig()
+    observability: ObservabilityConfig = ObservabilityConfig()
 
     @property
     def current_account(self) -> str:

@@ -9,15 +9,25 @@ from aiohttp import web
 
 from wallet_rpc import appkeys
 from wallet_rpc.config import Config
-from wallet_rpc.http import approvals, browser, handlers
+from wallet_rpc.http import approvals, browser, handlers, metrics
 from wallet_rpc.methods import WALLET_METHODS, Method
+from wallet_rpc.rpc.discover import DISCOVER, discover_method
 from wallet_rpc.rpc.dispatch import Dispatcher
 from wallet_rpc.rpc.envelope import Envelope
+from wallet_rpc.rpc.observe import (
+    AccessLog,
+    CallMetrics,
+    CallObserver,
+    Observers,
+    access_log_stream,
+)
 from wallet_rpc.service.approval import ApproveAll, Approver, RejectAll
 from wallet_rpc.service.prompt import PromptApprover
 from wallet_rpc.service.verification import CredentialVerifier, signature_pool
 from wallet_rpc.service.wallet import WalletService
+from wallet_rpc.storage.audit import AuditQueue
 from wallet_rpc.storage.database import Database
+from wallet_rpc.storage.sealing import check_storage_key, sealer_for
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +54,33 @@ def create_app(
     )
     app[appkeys.CONFIG] = config
     app[appkeys.APPROVAL_FORM_TOKEN] = approvals.new_form_token()
-    methods = {**WALLET_METHODS, **(extra_methods or {})}
+    methods = {
+        **WALLET_METHODS,
+        DISCOVER: discover_method(config.compat.messages),
+        **(extra_methods or {}),
+    }
+    call_metrics = CallMetrics(methods)
+    app[appkeys.METRICS] = call_metrics
+    observers: list[CallObserver] = [call_metrics]
+    log_stream = access_log_stream(config.observability.access_log)
+    access_log = None if log_stream is None else AccessLog(log_stream)
+    if access_log is not None:
+        observers.append(access_log)
 
     async def database_context(app: web.Application) -> AsyncIterator[None]:
         verifier_pool = signature_pool() if config.verification.native else None
         database = Database(config.database.url)
         await database.migrate()
         await database.open()
+        sealer = sealer_for(config.storage.encryption_key_bytes)
+        try:
+            await check_storage_key(database, sealer)
+        except Exception:
+            await database.close()
+            if verifier_pool is not None:
+                verifier_pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        audit = AuditQueue(database)
         app[appkeys.DATABASE] = database
         # The approval page works in every mode; only prompt mode makes requests wait on it.
         prompt = PromptApprover(database, config.approval.timeout_seconds)
@@ -60,12 +90,19 @@ def create_app(
             database,
             _approver_for(config, prompt),
             CredentialVerifier(config.verification, verifier_pool),
+            sealer=sealer,
+            audit=audit,
         )
         app[appkeys.ENVELOPE] = Envelope(
-            Dispatcher(methods, config.compat.messages), config.server.max_batch
+            Dispatcher(methods, config.compat.messages),
+            config.server.max_batch,
+            Observers(observers),
         )
         yield
+        await audit.close()
         await database.close()
+        if access_log is not None:
+            access_log.flush()
         if verifier_pool is not None:
             verifier_pool.shutdown(wait=True, cancel_futures=True)
 
@@ -80,4 +117,5 @@ def create_app(
     app.router.add_get("/healthz", handlers.healthz)
     app.router.add_get("/provider.js", browser.provider_script)
     approvals.add_routes(app)
+    metrics.add_routes(app)
     return app

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+from time import perf_counter
 from typing import Any
 
 from wallet_rpc.errors import InvalidRequest, ParseError, WalletRpcError
 from wallet_rpc.methods import CallContext
 from wallet_rpc.rpc.dispatch import Dispatcher
+from wallet_rpc.rpc.observe import INVALID_METHOD, OK, CallObserver
 
 
 def _refuse_constant(name: str) -> Any:
@@ -69,24 +71,38 @@ def encode(answer: object) -> bytes:
 
 
 class Envelope:
-    def __init__(self, dispatcher: Dispatcher, max_batch: int) -> None:
+    def __init__(
+        self, dispatcher: Dispatcher, max_batch: int, observer: CallObserver | None = None
+    ) -> None:
         self._dispatcher = dispatcher
         self._max_batch = max_batch
+        self._observer = observer
+
+    def _refused(self, context: CallContext, code: int, started: float) -> None:
+        """Tell the observer of an answer to something that was not a valid request."""
+        if self._observer is not None:
+            self._observer.call_finished(
+                INVALID_METHOD, None, context.origin_header, code, perf_counter() - started
+            )
 
     def error_answer(self, error: WalletRpcError, identifier: Any = None) -> dict[str, Any]:
         return {"jsonrpc": "2.0", "error": self._dispatcher.error(error), "id": identifier}
 
     async def answer(self, body: bytes, context: CallContext) -> object | None:
         """The JSON value to send back, or None when nothing is owed (notifications only)."""
+        started = perf_counter()
         try:
             message = parse_json(body)
         except ParseError as error:
+            self._refused(context, error.code, started)
             return self.error_answer(error)
         if not isinstance(message, list):
             return await self._answer_one(message, context)
         if not message:
+            self._refused(context, InvalidRequest.code, started)
             return self.error_answer(InvalidRequest({"reason": "empty batch"}))
         if len(message) > self._max_batch:
+            self._refused(context, InvalidRequest.code, started)
             return self.error_answer(
                 InvalidRequest({"reason": f"batch larger than {self._max_batch} requests"})
             )
@@ -95,10 +111,20 @@ class Envelope:
         return present or None
 
     async def _answer_one(self, item: object, context: CallContext) -> dict[str, Any] | None:
+        started = perf_counter()
         if not is_valid_request(item):
+            self._refused(context, InvalidRequest.code, started)
             return self.error_answer(InvalidRequest())
         assert isinstance(item, dict)
         succeeded, value = await self._dispatcher.dispatch(item, context)
+        if self._observer is not None:
+            self._observer.call_finished(
+                item["method"],
+                item.get("id"),
+                context.origin_header,
+                OK if succeeded else value["code"],
+                perf_counter() - started,
+            )
         if "id" not in item:
             return None
         if succeeded:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
+from wallet_rpc.storage.audit import AuditEntry, insert_audit
 from wallet_rpc.storage.database import Database
+from wallet_rpc.storage.sealing import HIDDEN, PLAINTEXT, Sealer, described, unsealed
 from wallet_rpc.storage.tables import connections, credentials
 from wallet_rpc.storage.writer import BatchJob, WriteJob
 
@@ -18,11 +20,24 @@ from wallet_rpc.storage.writer import BatchJob, WriteJob
 @dataclass(frozen=True, slots=True)
 class NewCredential:
     origin: str
+    # The credential's digest (hex sha256); the sealer makes the stored dedup key of it.
     dedup_key: str
     owner: str
     witness_type: str
     verified: bool
     body: str
+
+
+class StoreResult(NamedTuple):
+    id: int
+    # The entry's body in clear: the new one, or the one first stored for a duplicate.
+    body: str
+    created: bool
+
+
+# What a store's audit row says of its result (the credential itself never goes there).
+STORED_RESULT = '"stored"'
+DUPLICATE_RESULT = '"duplicate"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,71 +90,115 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-class StoreCredential(BatchJob[tuple[int, str]]):
-    """Insert unless (origin, dedup_key) exists; either way answer (id, body of the entry).
+class StoreCredential(BatchJob[StoreResult]):
+    """Insert unless (origin, dedup_key) exists; either way answer the entry's id and body.
 
     A group's stores are one multi-row INSERT .. ON CONFLICT DO NOTHING and,
-    for the ones that were already there, one SELECT.
+    for the ones that were already there, one SELECT. Each store's audit row
+    (when given) goes into the same transaction, with the entry's id and
+    whether this store created it.
     """
 
-    def __init__(self, new: NewCredential) -> None:
+    def __init__(
+        self, new: NewCredential, sealer: Sealer = PLAINTEXT, audit: AuditEntry | None = None
+    ) -> None:
         self.new = new
+        self.sealer = sealer
+        self.audit = audit
+        self.dedup_key = sealer.dedup_key(new.dedup_key)
+        self.stored_body = sealer.seal(new.body, new.origin, self.dedup_key)
 
     @classmethod
-    def run_batch(
-        cls, connection: Connection, jobs: list[StoreCredential]
-    ) -> list[tuple[int, str]]:
+    def run_batch(cls, connection: Connection, jobs: list[StoreCredential]) -> list[StoreResult]:
         now = datetime.now(UTC)
+        # Encrypted bodies leave no credential field in clear, these two included.
+        in_clear = jobs[0].sealer.key_id is None
         rows = [
             {
                 "origin": job.new.origin,
-                "dedup_key": job.new.dedup_key,
-                "owner": job.new.owner,
-                "witness_type": job.new.witness_type,
+                "dedup_key": job.dedup_key,
+                "owner": job.new.owner if in_clear else HIDDEN,
+                "witness_type": job.new.witness_type if in_clear else HIDDEN,
                 "verified": job.new.verified,
                 "stored_at": now,
-                "body": job.new.body,
+                "body": job.stored_body,
+                "key_id": job.sealer.key_id,
             }
             for job in jobs
         ]
         statement = _INSERT_CREDENTIALS[connection.dialect.name]
-        entries: dict[tuple[str, str], tuple[int, str]] = {
-            (row.origin, row.dedup_key): (int(row.id), row.body)
-            for row in connection.execute(statement, rows)
+        inserted: dict[tuple[str, str], int] = {
+            (row.origin, row.dedup_key): int(row.id) for row in connection.execute(statement, rows)
         }
-        missing = {(job.new.origin, job.new.dedup_key) for job in jobs} - entries.keys()
+        existing: dict[tuple[str, str], tuple[int, str]] = {}
+        missing = {(job.new.origin, job.dedup_key) for job in jobs} - inserted.keys()
         if missing:
-            existing = connection.execute(
+            found = connection.execute(
                 select(
                     credentials.c.id,
                     credentials.c.origin,
                     credentials.c.dedup_key,
                     credentials.c.body,
+                    credentials.c.key_id,
                 ).where(tuple_(credentials.c.origin, credentials.c.dedup_key).in_(missing))
             )
-            entries.update(
-                {(row.origin, row.dedup_key): (int(row.id), row.body) for row in existing}
-            )
-        return [entries[(job.new.origin, job.new.dedup_key)] for job in jobs]
+            sealer = jobs[0].sealer
+            existing = {
+                (row.origin, row.dedup_key): (
+                    int(row.id),
+                    unsealed(sealer, row.body, row.key_id, row.origin, row.dedup_key),
+                )
+                for row in found
+            }
+        results: list[StoreResult] = []
+        # The first job of a key that the INSERT took created the entry; later ones
+        # in the same batch are its duplicates and answer its body.
+        first_bodies: dict[tuple[str, str], str] = {}
+        for job in jobs:
+            key = (job.new.origin, job.dedup_key)
+            if key in existing:
+                results.append(StoreResult(*existing[key], created=False))
+            elif key in first_bodies:
+                results.append(StoreResult(inserted[key], first_bodies[key], created=False))
+            else:
+                first_bodies[key] = job.new.body
+                results.append(StoreResult(inserted[key], job.new.body, created=True))
+        insert_audit(
+            connection,
+            [
+                job.audit.with_credential(
+                    result.id, STORED_RESULT if result.created else DUPLICATE_RESULT
+                )
+                for job, result in zip(jobs, results, strict=True)
+                if job.audit is not None
+            ],
+        )
+        return results
 
 
-def store_credential(new: NewCredential) -> StoreCredential:
-    return StoreCredential(new)
+def store_credential(
+    new: NewCredential, sealer: Sealer = PLAINTEXT, audit: AuditEntry | None = None
+) -> StoreCredential:
+    return StoreCredential(new, sealer, audit)
 
 
-def connect_origin(origin: str, account: str) -> WriteJob[None]:
+def connect_origin(origin: str, account: str, audit: AuditEntry | None = None) -> WriteJob[None]:
     def job(connection: Connection) -> None:
         connection.execute(
             _INSERT_CONNECTION[connection.dialect.name],
             {"origin": origin, "account": account, "connected_at": datetime.now(UTC)},
         )
+        if audit is not None:
+            insert_audit(connection, [audit])
 
     return job
 
 
-def disconnect_origin(origin: str) -> WriteJob[None]:
+def disconnect_origin(origin: str, audit: AuditEntry | None = None) -> WriteJob[None]:
     def job(connection: Connection) -> None:
         connection.execute(delete(connections).where(connections.c.origin == origin))
+        if audit is not None:
+            insert_audit(connection, [audit])
 
     return job
 
@@ -163,15 +222,17 @@ async def is_connected(database: Database, origin: str) -> bool:
     return await database.query(job)
 
 
-def _stored(row: Any) -> StoredCredential:
+def _stored(row: Any, sealer: Sealer) -> StoredCredential:
+    body = unsealed(sealer, row.body, row.key_id, row.origin, row.dedup_key)
+    owner, witness_type = (row.owner, row.witness_type) if row.key_id is None else described(body)
     return StoredCredential(
         id=row.id,
         origin=row.origin,
-        owner=row.owner,
-        witness_type=row.witness_type,
+        owner=owner,
+        witness_type=witness_type,
         verified=row.verified,
         stored_at=_utc(row.stored_at),
-        body=row.body,
+        body=body,
     )
 
 
@@ -183,22 +244,28 @@ _CREDENTIAL_COLUMNS = (
     credentials.c.verified,
     credentials.c.stored_at,
     credentials.c.body,
+    credentials.c.key_id,
+    credentials.c.dedup_key,
 )
 
 
-async def list_credentials(database: Database) -> list[StoredCredential]:
+async def list_credentials(
+    database: Database, sealer: Sealer = PLAINTEXT
+) -> list[StoredCredential]:
     def job(connection: Connection) -> list[StoredCredential]:
         rows = connection.execute(select(*_CREDENTIAL_COLUMNS).order_by(credentials.c.id))
-        return [_stored(row) for row in rows]
+        return [_stored(row, sealer) for row in rows]
 
     return await database.query(job)
 
 
-async def get_credential(database: Database, credential_id: int) -> StoredCredential | None:
+async def get_credential(
+    database: Database, credential_id: int, sealer: Sealer = PLAINTEXT
+) -> StoredCredential | None:
     def job(connection: Connection) -> StoredCredential | None:
         query = select(*_CREDENTIAL_COLUMNS).where(credentials.c.id == credential_id)
         row = connection.execute(query).first()
-        return None if row is None else _stored(row)
+        return None if row is None else _stored(row, sealer)
 
     return await database.query(job)
 

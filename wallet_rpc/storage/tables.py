@@ -6,6 +6,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -37,6 +38,8 @@ credentials = Table(
     Column("stored_at", DateTime(timezone=True), nullable=False),
     # The answer S exactly as first given, so a duplicate gets it byte for byte.
     Column("body", Text, nullable=False),
+    # The storage key the body is sealed with (see storage_keys); NULL: the body is in clear.
+    Column("key_id", String(32), nullable=True),
     UniqueConstraint("origin", "dedup_key"),
 )
 
@@ -67,4 +70,36 @@ pending_approvals = Table(
     # The origin the person was shown when deciding.
     Column("decided_origin", String(255), nullable=True),
     Column("decided_at", DateTime(timezone=True), nullable=True),
+)
+
+# Every wallet method call: who asked what, and how it ended. Written in the
+# transaction of the change it records; never holds credential data.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    # The resolved origin; for a refused one, the Origin header as sent (cut to 255).
+    Column("origin", String(255), nullable=True),
+    Column("method", String(64), nullable=False),
+    # The JSON-RPC error code; NULL when the call succeeded.
+    Column("code", Integer, nullable=True),
+    # The result as JSON, for results that carry no credential data.
+    Column("result", Text, nullable=True),
+    # No foreign key: the record outlives a deleted credential.
+    Column("credential_id", Integer, nullable=True),
+    Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_origin_at", "origin", "at"),
+)
+
+# The keys credential bodies are sealed with: one row per key (or "plaintext")
+# that rows may use. One "active" row in normal operation; during a rekey the
+# old one stays, "retiring", until no row uses it.
+storage_keys = Table(
+    "storage_keys",
+    metadata,
+    # HKDF of the key: names it without revealing it, and is its check value.
+    Column("key_id", String(32), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
 )
