@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from tests.databases import (
     SKIP_REASON,
@@ -15,6 +17,12 @@ from tests.databases import (
 from tests.support import Server, merge
 
 ServerFactory = Callable[..., Server]
+
+# CI replays the same examples on every run, so that a red build is a finding
+# someone can reproduce, never a coin toss; elsewhere every run explores anew.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 # Every test that starts a server runs once per backend. PostgreSQL runs are
 # skipped, with the reason shown, when no server is named; never passed unrun.
