@@ -231,3 +231,26 @@ def test_healthz_is_503_while_the_database_is_gone_and_recovers(
     assert server.call("mina_requestAccounts")["result"] == [OWNER]
     assert store(server, unsigned_credential("after"))["result"]
     assert server.stop() == 0
+
+
+@postgres_only
+def test_connections_the_database_drops_are_replaced_without_an_error(
+    postgres: PostgresCluster, make_server: ServerFactory
+) -> None:
+    server = make_server()
+    assert server.call("mina_requestAccounts")["result"] == [OWNER]
+    assert store(server, unsigned_credential("before"))["result"]
+    database = server.database_url.rsplit("/", 1)[1]
+
+    # As a restart or failover of the database server would: every session goes.
+    terminated = postgres.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        f" WHERE datname = '{database}' AND application_name = 'wallet-rpc'"
+    )
+    assert len(terminated) >= 2  # the read pool's and the writer's
+
+    assert server.call("mina_accounts")["result"] == [OWNER]
+    assert store(server, unsigned_credential("after"))["result"]
+    assert server.get("/healthz").status == 200
+    assert "Traceback" not in server.log()
+    assert server.stop() == 0

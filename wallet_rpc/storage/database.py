@@ -13,6 +13,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from wallet_rpc.storage.writer import (
@@ -30,10 +31,14 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 # A health check must answer (503) even when the database host does not.
 HEALTH_CHECK_TIMEOUT_SECONDS = 5.0
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 10.0
-# Per process: reads are short, and the writer holds one connection per group.
-# Replicas multiply this; together they must stay under max_connections (100).
-POSTGRES_POOL_SIZE = 10
-POSTGRES_POOL_OVERFLOW = 5
+# Connections per process: reads, and the writer's (one group at a time). No
+# overflow: a burst waits a moment for a pooled connection rather than opening
+# and closing one per request, whose TLS and SCRAM handshakes cost more than the
+# query. Replicas multiply these; together they must stay under the server's
+# max_connections (100 by default).
+POSTGRES_READ_POOL_SIZE = 10
+POSTGRES_WRITE_POOL_SIZE = 2
+POSTGRES_POOL_TIMEOUT_SECONDS = 30.0
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -76,9 +81,21 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
-        self.engine: AsyncEngine = (
-            create_async_engine(url) if self.is_sqlite else _postgres_engine(url)
-        )
+        self.engine: AsyncEngine
+        self._read_engine: AsyncEngine
+        if self.is_sqlite:
+            self.engine = self._read_engine = create_async_engine(url)
+        else:
+            # Migrations and the writer: transactions, and a connection checked
+            # (pre-ping) before each group, so that a write is never the first to
+            # find a connection the server dropped (restart, failover).
+            self.engine = _postgres_engine(url, POSTGRES_WRITE_POOL_SIZE, pre_ping=True)
+            # Reads: autocommit (no BEGIN and ROLLBACK round trips around each
+            # one) and no pre-ping, which would double their cost; a read that
+            # finds its connection dropped is run again (see _read).
+            self._read_engine = _postgres_engine(
+                url, POSTGRES_READ_POOL_SIZE, pre_ping=False, isolation_level="AUTOCOMMIT"
+            )
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _set_sqlite_pragmas)
         self._sqlite_writer_engine: Engine | None = None
@@ -117,12 +134,13 @@ class Database:
         if self._sqlite_reader_engine is not None:
             self._sqlite_reader_engine.dispose()
         await self.engine.dispose()
+        if self._read_engine is not self.engine:
+            await self._read_engine.dispose()
 
     async def ping(self) -> bool:
         try:
             async with asyncio.timeout(HEALTH_CHECK_TIMEOUT_SECONDS):
-                async with self.engine.connect() as connection:
-                    await connection.execute(text("SELECT 1"))
+                await self._read(_select_one)
         except Exception:  # noqa: BLE001 - any failure means "not healthy"
             return False
         return True
@@ -140,12 +158,23 @@ class Database:
             finally:
                 # Autocommit driver: this only ends SQLAlchemy's own bookkeeping.
                 self._sqlite_reader.rollback()
-        async with self.engine.connect() as connection:
+        return await self._read(job)
+
+    async def _read(self, job: ReadJob[T]) -> T:
+        try:
+            async with self._read_engine.connect() as connection:
+                return await connection.run_sync(job)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        # The server dropped the connection: the pool has discarded it and every
+        # connection opened before it, and a read is safe to run again.
+        async with self._read_engine.connect() as connection:
             return await connection.run_sync(job)
 
     @contextlib.asynccontextmanager
     async def read(self) -> AsyncIterator[Any]:
-        async with self.engine.connect() as connection:
+        async with self._read_engine.connect() as connection:
             yield connection
 
     async def _run_group(self, jobs: list[WriteJob[Any]]) -> list[Outcome]:
@@ -172,18 +201,27 @@ def _sqlite_sync_engine(url: str) -> Engine:
     return engine
 
 
-def _postgres_engine(url: str) -> AsyncEngine:
+def _select_one(connection: Connection) -> None:
+    connection.execute(text("SELECT 1"))
+
+
+def _postgres_engine(
+    url: str, pool_size: int, *, pre_ping: bool, isolation_level: str | None = None
+) -> AsyncEngine:
+    options: dict[str, Any] = (
+        {} if isolation_level is None else {"isolation_level": isolation_level}
+    )
     return create_async_engine(
         url,
-        pool_size=POSTGRES_POOL_SIZE,
-        max_overflow=POSTGRES_POOL_OVERFLOW,
-        # A connection the server dropped (restart, failover, terminated backend)
-        # is replaced at checkout instead of failing the request that drew it.
-        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=POSTGRES_POOL_TIMEOUT_SECONDS,
+        pool_pre_ping=pre_ping,
         connect_args={
             "timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS,
             "server_settings": {"application_name": "wallet-rpc"},
         },
+        **options,
     )
 
 
