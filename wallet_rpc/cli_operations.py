@@ -88,9 +88,11 @@ def add_operations_parser(
         help=f"rows per transaction (default {DEFAULT_BATCH_SIZE})",
     )
 
-    commands.add_parser(
+    new_key = commands.add_parser(
         "new-key", help="print a new random encryption key for [storage] encryption_key"
-    ).description = f"Print {ENCRYPTION_KEY_BYTES} random bytes in base64url, for encryption_key."
+    )
+    new_key.description = f"Print {ENCRYPTION_KEY_BYTES} random bytes in base64url."
+    add_config_option(new_key)
 
 
 def _new_key(arguments: argparse.Namespace) -> bytes | None:
@@ -156,10 +158,11 @@ def _print_audit(entries: list[dict[str, object]], as_json: bool) -> None:
         return
     for entry in entries:
         outcome = "ok" if entry["code"] is None else f"error {entry['code']}"
-        credential = (
-            "" if entry["credential_id"] is None else f"\tcredential {entry['credential_id']}"
-        )
-        print(f"{entry['at']}\t{entry['origin'] or '-'}\t{entry['method']}\t{outcome}{credential}")
+        detail = "" if entry["result"] is None else json.dumps(entry["result"], ensure_ascii=False)
+        if entry["credential_id"] is not None:
+            detail = f"{detail} credential {entry['credential_id']}"
+        fields = (entry["at"], entry["origin"] or "-", entry["method"], outcome, detail)
+        print("\t".join(str(field) for field in fields).rstrip())
 
 
 def run_operations(config: Config, arguments: argparse.Namespace) -> int:

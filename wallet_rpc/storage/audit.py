@@ -181,10 +181,14 @@ async def list_audit(
     since: datetime | None = None,
     limit: int | None = None,
 ) -> list[AuditRecord]:
-    """Rows oldest first, optionally of one origin and from a moment on."""
+    """Rows oldest first, optionally of one origin and from a moment on.
+
+    Ordered by the time of the call: a queued row may commit after the row of
+    a later call that wrote, so ids alone do not give the order of calls.
+    """
 
     def job(connection: Connection) -> list[AuditRecord]:
-        query = select(audit_log).order_by(audit_log.c.id)
+        query = select(audit_log).order_by(audit_log.c.at, audit_log.c.id)
         if origin is not None:
             query = query.where(audit_log.c.origin == origin)
         if since is not None:
@@ -194,7 +198,11 @@ async def list_audit(
                 moment = moment.replace(tzinfo=None)
             query = query.where(audit_log.c.at >= moment)
         if limit is not None:
-            query = query.order_by(None).order_by(audit_log.c.id.desc()).limit(limit)
+            query = (
+                query.order_by(None)
+                .order_by(audit_log.c.at.desc(), audit_log.c.id.desc())
+                .limit(limit)
+            )
         rows = [
             AuditRecord(
                 id=row.id,
@@ -207,6 +215,6 @@ async def list_audit(
             )
             for row in connection.execute(query)
         ]
-        return sorted(rows, key=lambda record: record.id) if limit is not None else rows
+        return rows[::-1] if limit is not None else rows
 
     return await database.query(job)

@@ -1,0 +1,80 @@
+"""Helpers of the operations tests: credentials to store, the audit trail, keys, CLI runs."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from tests.support import ALLOWED_ORIGIN, Server, child_environment
+
+ACCOUNT = "B62qpjxUpgdjzwQfd8q2gzxi99wN7SCgmofpvw27MBkfNHfHoY2VH32"
+# Another valid address, as the owner of credentials that are not the wallet's own.
+OTHER_OWNER = "B62qp6y93m7HztH5jvn12gHJphzAZrZq3daD792hi8a6WSivDS62M6y"
+KEY_A = base64.urlsafe_b64encode(bytes(range(32))).decode().rstrip("=")
+KEY_B = base64.urlsafe_b64encode(bytes(range(100, 132))).decode().rstrip("=")
+# Rows queued by calls that write nothing commit with the writer's next group.
+AUDIT_WAIT_SECONDS = 30
+
+
+def unsigned_credential(tag: str) -> dict[str, Any]:
+    """A distinct credential whose values all contain `tag`."""
+    return {
+        "version": "v0",
+        "witness": {"type": "unsigned"},
+        "metadata": {"note": f"{tag}-metadata-note"},
+        "credential": {
+            "owner": {"_type": "PublicKey", "value": OTHER_OWNER},
+            "data": {"name": f"{tag}-name", "city": f"{tag}-city"},
+        },
+    }
+
+
+def store(server: Server, credential: Any, origin: str | None = ALLOWED_ORIGIN) -> dict[str, Any]:
+    return server.call("mina_storePrivateCredential", {"credential": credential}, origin=origin)
+
+
+def store_many(server: Server, credentials: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    with ThreadPoolExecutor(16) as pool:
+        return list(pool.map(lambda credential: store(server, credential), credentials))
+
+
+def audit(server: Server, *arguments: str) -> list[dict[str, Any]]:
+    listed = server.cli("audit", "--json", *arguments)
+    assert listed.returncode == 0, listed.stderr
+    entries: list[dict[str, Any]] = json.loads(listed.stdout)
+    return entries
+
+
+def audit_of(server: Server, count: int) -> list[dict[str, Any]]:
+    """The audit trail once it holds `count` rows (or what it holds when the wait ends)."""
+    deadline = time.monotonic() + AUDIT_WAIT_SECONDS
+    entries = audit(server)
+    while len(entries) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+        entries = audit(server)
+    return entries
+
+
+def run_wallet_rpc(
+    *arguments: str,
+    cwd: Path,
+    environment: Mapping[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """`python -m wallet_rpc ...` with extra environment variables (WALLET_RPC_* included)."""
+    return subprocess.run(
+        [sys.executable, "-m", "wallet_rpc", *arguments],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
+        env={**child_environment(), **(environment or {})},
+        check=False,
+    )
