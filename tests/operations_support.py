@@ -78,3 +78,13 @@ def run_wallet_rpc(
         env={**child_environment(), **(environment or {})},
         check=False,
     )
+
+
+def with_key(server: Server, key: str | None) -> None:
+    """Set (or remove) [storage] encryption_key in the server's config file."""
+    storage = server.settings.setdefault("storage", {})
+    if key is None:
+        storage.pop("encryption_key", None)
+    else:
+        storage["encryption_key"] = key
+    server.write_config()

@@ -24,6 +24,8 @@ from wallet_rpc.storage.tables import audit_log
 logger = logging.getLogger(__name__)
 
 ORIGIN_LIMIT = 255
+# After a failed flush (database down, writer overloaded), before the next try.
+_RETRY_SECONDS = 1.0
 METHOD_LIMIT = 64
 
 
@@ -122,8 +124,8 @@ class AuditQueue:
     """Rows of calls that write nothing, committed with the writer's next group.
 
     `add` costs an append; one flush job at a time is queued to the writer,
-    and it takes every row waiting when it runs. A flush that fails keeps its
-    rows for the next try; rows still waiting at close are flushed by `close`.
+    and it takes every row waiting when it runs. A flush that fails puts its
+    rows back and tries again a second later; `close` writes what is left.
     """
 
     def __init__(self, database: Database) -> None:
@@ -138,27 +140,30 @@ class AuditQueue:
             self._flush = asyncio.get_running_loop().create_task(self._write_waiting())
 
     async def _write_waiting(self) -> None:
-        taken: list[AuditEntry] | None = None
-
-        def job(connection: Connection) -> None:
-            nonlocal taken
-            # Taken once: a retry of the job (after a failed group) writes the same rows.
-            if taken is None:
-                taken = []
-                while self._waiting:
-                    taken.append(self._waiting.popleft())
-            insert_audit(connection, taken)
-
         try:
-            await self._database.write(job)
-        except Exception:  # the rows go back to wait for the next flush
-            logger.exception("audit rows not written; kept for the next try")
-            if taken:
-                self._waiting.extendleft(reversed(taken))
+            while self._waiting:
+                taken: list[AuditEntry] | None = None
+
+                def job(connection: Connection) -> None:
+                    nonlocal taken
+                    # Taken once: a retry of the job (after a failed group) writes the same rows.
+                    if taken is None:
+                        taken = []
+                        while self._waiting:
+                            taken.append(self._waiting.popleft())
+                    insert_audit(connection, taken)
+
+                try:
+                    await self._database.write(job)
+                except Exception:  # the rows go back to wait, and are tried again shortly
+                    logger.warning("audit rows not written yet; will retry", exc_info=True)
+                    if taken:
+                        self._waiting.extendleft(reversed(taken))
+                    if self._closed:
+                        return
+                    await asyncio.sleep(_RETRY_SECONDS)
         finally:
             self._flush = None
-        if self._waiting and not self._closed:
-            self._flush = asyncio.get_running_loop().create_task(self._write_waiting())
 
     async def close(self) -> None:
         """Write every row still waiting (call before the database closes)."""
@@ -166,7 +171,10 @@ class AuditQueue:
         while self._flush is not None:
             await self._flush
         if self._waiting:
-            await self._database.write(self._write_all_job())
+            try:
+                await self._database.write(self._write_all_job())
+            except Exception:  # shutdown goes on: the database must still be closed
+                logger.exception("audit rows lost at shutdown")
 
     def _write_all_job(self) -> Any:
         entries = list(self._waiting)
