@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import io
 import json
 import os
 import signal
@@ -14,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from wallet_rpc import cli
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -198,9 +202,12 @@ class Server:
         return run_cli(*arguments, "--config", str(self.config_path), cwd=self.workdir)
 
     def stored(self) -> list[dict[str, Any]]:
-        listed = self.cli("credentials", "list", "--json")
-        assert listed.returncode == 0, listed.stderr
-        entries: list[dict[str, Any]] = json.loads(listed.stdout)
+        """`wallet-rpc credentials list --json`, run in this process: tests ask often."""
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            status = cli.main(["credentials", "list", "--json", "--config", str(self.config_path)])
+        assert status == 0
+        entries: list[dict[str, Any]] = json.loads(printed.getvalue())
         return entries
 
 
