@@ -110,15 +110,21 @@ def shared_server(
         server.stop()
 
 
+def _backend_of(report: pytest.TestReport) -> str | None:
+    """The backend a test ran on: its parameter id, or the postgres mark of a PostgreSQL test."""
+    _, _, parameters = report.nodeid.partition("[")
+    ids = set(parameters.rstrip("]").split("-"))
+    if "postgres" in ids or "postgres" in getattr(report, "keywords", {}):
+        return "postgres"
+    return "sqlite" if "sqlite" in ids else None
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """One line per backend, so a run shows that PostgreSQL ran and how much of it was skipped."""
     counts: dict[str, dict[str, int]] = {"sqlite": {}, "postgres": {}}
     for outcome in ("passed", "failed", "error", "skipped"):
         for report in terminalreporter.stats.get(outcome, []):
-            keywords = getattr(report, "keywords", {})
-            backend = (
-                "postgres" if "postgres" in keywords else "sqlite" if "sqlite" in keywords else None
-            )
+            backend = _backend_of(report)
             if backend is None or (outcome == "passed" and report.when != "call"):
                 continue
             counts[backend][outcome] = counts[backend].get(outcome, 0) + 1

@@ -13,6 +13,7 @@ import secrets
 import sqlite3
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
@@ -79,8 +80,19 @@ class PostgresCluster:
         self._serial += 1
         return f"{DATABASE_PREFIX}{self._run_id}_{kind}{self._serial}"
 
+    def drop_abandoned(self) -> None:
+        """Drop databases left by runs whose process is gone (killed, or stopped mid-test)."""
+        rows = self.execute(
+            f"SELECT datname FROM pg_database WHERE starts_with(datname, '{DATABASE_PREFIX}')"
+        )
+        for (name,) in rows:
+            pid = name.removeprefix(DATABASE_PREFIX).split("_")[0]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                self.drop_database(name)
+
     def prepare_template(self) -> None:
         """One database migrated to head, which every test's database copies."""
+        self.drop_abandoned()
         template = self._new_name("template")
         self.execute(f'CREATE DATABASE "{template}"')
         database = Database(self.url_of(template))
