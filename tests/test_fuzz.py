@@ -21,7 +21,13 @@ FUZZ_SETTINGS = settings(
 )
 LEAK_MARKERS = ("Traceback", "Exception", "Error:", 'File "', "sqlalchemy", "pydantic")
 
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+)
 json_values = st.recursive(
     json_scalars,
     lambda children: (
