@@ -10,6 +10,7 @@ import pytest
 from hypothesis import settings
 
 from tests.databases import (
+    POSTGRES_URL_VARIABLE,
     SKIP_REASON,
     PostgresCluster,
     postgres_url_from_environment,
@@ -133,3 +134,26 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for backend, outcomes in counts.items():
             figures = ", ".join(f"{count} {outcome}" for outcome, count in outcomes.items())
             terminalreporter.write_line(f"{backend}: {figures or 'none'}")
+    if _skipped_on_postgres and postgres_url_from_environment() is not None:
+        terminalreporter.write_line(
+            f"FAILED: {len(_skipped_on_postgres)} PostgreSQL test(s) skipped although"
+            f" {POSTGRES_URL_VARIABLE} is set",
+            red=True,
+        )
+
+
+# With a PostgreSQL server named, its half of the suite must run: a skip there
+# (a test that opts out, a fixture that gives up) fails the run instead of
+# passing it quietly.
+_skipped_on_postgres: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    expected_failure = hasattr(report, "wasxfail")
+    if report.skipped and not expected_failure and _backend_of(report) == "postgres":
+        _skipped_on_postgres.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _skipped_on_postgres and postgres_url_from_environment() is not None:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
