@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -73,8 +74,8 @@ def test_connect_through_one_store_through_another_list_from_a_third(
         assert server.stop() == 0
 
 
-async def _store_everywhere(urls: list[str], calls: list[dict[str, Any]]) -> list[Any]:
-    """Send every call at once, spread over the replicas."""
+async def _send_all_at_once(sends: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+    """Post every (url, call) concurrently; the answers in the same order."""
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as session:
 
@@ -83,9 +84,7 @@ async def _store_everywhere(urls: list[str], calls: list[dict[str, Any]]) -> lis
                 assert reply.status == 200, await reply.text()
                 return await reply.json()
 
-        return await asyncio.gather(
-            *(post(urls[index % len(urls)], call) for index, call in enumerate(calls))
-        )
+        return await asyncio.gather(*(post(url, call) for url, call in sends))
 
 
 def test_concurrent_duplicates_through_two_replicas_give_one_entry_each(
@@ -93,19 +92,27 @@ def test_concurrent_duplicates_through_two_replicas_give_one_entry_each(
 ) -> None:
     replicas = [make_server(), make_server()]
     replicas[0].call("mina_requestAccounts")
-    serials, copies = 40, 6
-    calls = [
-        {
-            "jsonrpc": "2.0",
-            "id": index,
-            "method": "mina_storePrivateCredential",
-            # Each copy has its own metadata: every answer must still be the first one stored.
-            "params": {"credential": unsigned_credential(f"dup-{index % serials}", f"n{index}")},
-        }
-        for index in range(serials * copies)
-    ]
     urls = [f"http://{server.host}:{server.port}/" for server in replicas]
-    answers = asyncio.run(_store_everywhere(urls, calls))
+    serials, copies = 40, 6
+    sends = [
+        (
+            # Every credential goes through both replicas, half its copies each.
+            urls[(serial + copy) % len(urls)],
+            {
+                "jsonrpc": "2.0",
+                "id": copy * serials + serial,
+                "method": "mina_storePrivateCredential",
+                # Each copy has its own metadata: every answer must be the first one stored.
+                "params": {"credential": unsigned_credential(f"dup-{serial}", f"copy {copy}")},
+            },
+        )
+        for copy in range(copies)
+        for serial in range(serials)
+    ]
+    # Each replica sees the credentials in its own order, so their groups overlap
+    # in different orders: the case where two transactions wait for each other.
+    random.Random(7).shuffle(sends)
+    answers = asyncio.run(_send_all_at_once(sends))
 
     failures = [answer for answer in answers if "result" not in answer]
     assert failures == []
