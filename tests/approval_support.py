@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 import time
 import urllib.parse
@@ -118,3 +119,11 @@ def connect(server: Server, caller: Caller, origin: str = ALLOWED_ORIGIN) -> Non
     assert entry["method"] == CONNECT
     assert post_decision(server, entry["id"], "approve", entry["origin"]).status == 303
     assert answer(waiting) == {"jsonrpc": "2.0", "result": [ACCOUNT], "id": 1}
+
+
+def stored_by_cli(server: Server) -> list[dict[str, Any]]:
+    """`credentials list --json` in a process of its own: usable beside Playwright's event loop."""
+    listed = server.cli("credentials", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    entries: list[dict[str, Any]] = json.loads(listed.stdout)
+    return entries

@@ -329,7 +329,7 @@ def test_decisions_from_other_sites_are_refused(
     assert error_of(answer(waiting)) == REJECTED
 
 
-@pytest.mark.parametrize("token", ["", "not-the-token"])
+@pytest.mark.parametrize("token", ["", "not-the-token", "jeton-é"])
 def test_a_decision_without_the_page_token_is_refused(
     prompt_server: Server, caller: Caller, token: str
 ) -> None:
@@ -387,6 +387,21 @@ def test_malformed_decisions_are_refused(
     assert pending(prompt_server) == [entry]
     post_decision(prompt_server, entry["id"], "reject", ALLOWED_ORIGIN)
     assert error_of(answer(waiting)) == REJECTED
+
+
+@pytest.mark.parametrize(
+    "approval_id", ["NOT-HEX", "0123abcd%0D%0ASet-Cookie:%20a=b", "a" * 33, "%C3%A9"]
+)
+def test_a_decision_for_a_malformed_id_is_404(shared_server: Server, approval_id: str) -> None:
+    posted = shared_server.request(
+        "POST",
+        f"/approvals/{approval_id}",
+        b"decision=approve&origin=http%3A%2F%2Flocalhost&token=x",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert posted.status == 404
+    assert posted.body == b"Not Found: no such request\n"
 
 
 def test_a_decision_for_an_unknown_request_says_so(prompt_server: Server, caller: Caller) -> None:

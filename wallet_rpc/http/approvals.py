@@ -12,6 +12,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -30,7 +31,8 @@ PAGE_PATH = "/approvals"
 STATUS_PATH = "/approvals.json"
 NO_JS_REFRESH_SECONDS = 3
 JS_POLL_MILLISECONDS = 1000
-_MAX_ID_LENGTH = 32
+# Ids are random hex (storage/approvals.py); anything else names no request.
+_APPROVAL_ID = re.compile(r"[0-9a-f]{1,32}")
 
 _NOTICES = {
     "approved": "Approved request {id}.",
@@ -95,6 +97,13 @@ def _local_only(request: web.Request) -> web.Response | None:
         return _refusal(403, "Forbidden: the approval page is served to loopback clients only")
     if not _host_is_loopback_name(request):
         return _refusal(403, "Forbidden: open the approval page as localhost or 127.0.0.1")
+    return None
+
+
+def _readable_here(request: web.Request) -> web.Response | None:
+    refused = _local_only(request)
+    if refused is not None:
+        return refused
     # A script on another origin reading the page would learn the form token.
     origin = request.headers.get("Origin")
     if origin is not None and origin != _own_origin(request):
@@ -112,7 +121,8 @@ def _same_origin_post(request: web.Request) -> bool:
 
 _PRIVATE_HEADERS = {
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: under it Chromium sends "Origin: null" with the page's own form posts.
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Resource-Policy": "same-origin",
@@ -120,7 +130,7 @@ _PRIVATE_HEADERS = {
 
 
 async def approvals_page(request: web.Request) -> web.StreamResponse:
-    refused = _local_only(request)
+    refused = _readable_here(request)
     if refused is not None:
         return refused
     pending = await request.app[appkeys.APPROVALS].pending()
@@ -139,7 +149,7 @@ async def approvals_page(request: web.Request) -> web.StreamResponse:
 
 async def approvals_status(request: web.Request) -> web.StreamResponse:
     """The waiting requests as JSON: what the page's script polls to refresh itself."""
-    refused = _local_only(request)
+    refused = _readable_here(request)
     if refused is not None:
         return refused
     pending = await request.app[appkeys.APPROVALS].pending()
@@ -157,19 +167,15 @@ async def decide(request: web.Request) -> web.StreamResponse:
         return refused
     if not _same_origin_post(request):
         return _refusal(403, "Forbidden: decisions are accepted from the approval page only")
+    approval_id = request.match_info["approval_id"]
+    if not _APPROVAL_ID.fullmatch(approval_id):
+        return _refusal(404, "Not Found: no such request")
     form = await request.post()
-    token = form.get("token")
-    expected = request.app[appkeys.APPROVAL_FORM_TOKEN]
-    if not isinstance(token, str) or not hmac.compare_digest(token, expected):
+    if not _token_matches(form.get("token"), request.app[appkeys.APPROVAL_FORM_TOKEN]):
         return _refusal(403, "Forbidden: reload the approval page and decide again")
     decision_text = form.get("decision")
     shown_origin = form.get("origin")
-    approval_id = request.match_info["approval_id"]
-    if (
-        decision_text not in ("approve", "reject")
-        or not isinstance(shown_origin, str)
-        or len(approval_id) > _MAX_ID_LENGTH
-    ):
+    if decision_text not in ("approve", "reject") or not isinstance(shown_origin, str):
         return _refusal(400, "Bad Request: a decision needs decision=approve|reject and origin")
     decision = Decision(decision_text)
     recorded = await request.app[appkeys.APPROVALS].record(approval_id, decision, shown_origin)
@@ -179,6 +185,13 @@ async def decide(request: web.Request) -> web.StreamResponse:
         else recorded.value
     )
     raise web.HTTPSeeOther(f"{PAGE_PATH}?done={done}&id={approval_id}", headers=_PRIVATE_HEADERS)
+
+
+def _token_matches(given: object, expected: str) -> bool:
+    if not isinstance(given, str):
+        return False
+    # Bytes: compare_digest refuses str with non-ASCII characters.
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("ascii"))
 
 
 def add_routes(app: web.Application) -> None:
@@ -192,7 +205,7 @@ def add_routes(app: web.Application) -> None:
 
 def _notice(done: str | None, approval_id: str | None) -> str | None:
     template = _NOTICES.get(done or "")
-    if template is None or approval_id is None or len(approval_id) > _MAX_ID_LENGTH:
+    if template is None or approval_id is None or not _APPROVAL_ID.fullmatch(approval_id):
         return None
     return template.format(id=approval_id)
 
@@ -359,6 +372,7 @@ button.approve { background: var(--approve); border-color: var(--approve); color
 button.reject { background: transparent; border-color: var(--reject); color: var(--reject); }
 button:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 footer { margin-top: 2rem; font-size: .875rem; border-top: 1px solid var(--line); }
+footer code { white-space: nowrap; }
 """
 
 # Without JavaScript the page reloads itself (<noscript> refresh); with it, it
@@ -381,6 +395,7 @@ _SCRIPT = f"""
       const fresh = new DOMParser().parseFromString(await page.text(), "text/html");
       main().replaceWith(fresh.getElementById("pending"));
       document.title = fresh.title;
+      countdown();
     }} catch (error) {{
       // The server may be restarting; the next round tries again.
     }}

@@ -129,6 +129,29 @@ class _Waiter:
             self.woken.set()
 
 
+class _Outcome(Enum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    ORIGIN_MISMATCH = "decided for another origin (23001)"
+    TIMED_OUT = "timed out"
+    WITHDRAWN = "withdrawn: its client hung up"
+    SHUTDOWN = "rejected: the server is stopping"
+
+
+def _outcome(
+    request: ApprovalRequest, reason: _Wake | None, record: approvals.DecisionRecord | None
+) -> _Outcome:
+    if reason is _Wake.WITHDRAWN:
+        return _Outcome.WITHDRAWN
+    if reason is _Wake.SHUTDOWN:
+        return _Outcome.SHUTDOWN
+    if record is None:
+        return _Outcome.TIMED_OUT
+    if record.shown_origin != request.origin:
+        return _Outcome.ORIGIN_MISMATCH
+    return _Outcome.APPROVED if record.decision is Decision.APPROVE else _Outcome.REJECTED
+
+
 class PromptApprover:
     """The Approver of prompt mode, and the desk where this process's page records decisions."""
 
@@ -171,27 +194,12 @@ class PromptApprover:
             # Deleting the row withdraws it from every page and list; whatever was
             # decided up to this instant comes back with it.
             record = await self._database.write(approvals.close_pending(approval_id))
-        outcome = self._outcome(request, waiter.reason, record)
-        logger.info("approval %s: %s", approval_id, outcome)
-        if outcome == "approved":
-            return
-        if outcome == "origin mismatch":
+        outcome = _outcome(request, waiter.reason, record)
+        logger.info("approval %s: %s", approval_id, outcome.value)
+        if outcome is _Outcome.ORIGIN_MISMATCH:
             raise OriginMismatch()
-        raise UserRejected()
-
-    @staticmethod
-    def _outcome(
-        request: ApprovalRequest, reason: _Wake | None, record: approvals.DecisionRecord | None
-    ) -> str:
-        if reason is _Wake.WITHDRAWN:
-            return "withdrawn by its client"
-        if reason is _Wake.SHUTDOWN:
-            return "rejected: the server is stopping"
-        if record is None:
-            return "timed out"
-        if record.shown_origin != request.origin:
-            return "origin mismatch"
-        return "approved" if record.decision is Decision.APPROVE else "rejected"
+        if outcome is not _Outcome.APPROVED:
+            raise UserRejected()
 
     async def pending(self) -> list[PendingRequest]:
         return await pending_requests(self._database)
