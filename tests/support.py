@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,8 +205,16 @@ class Server:
     def stored(self) -> list[dict[str, Any]]:
         """`wallet-rpc credentials list --json`, run in this process: tests ask often."""
         printed = io.StringIO()
-        with contextlib.redirect_stdout(printed):
-            status = cli.main(["credentials", "list", "--json", "--config", str(self.config_path)])
+
+        arguments = ["credentials", "list", "--json", "--config", str(self.config_path)]
+
+        def list_credentials() -> int:
+            with contextlib.redirect_stdout(printed):
+                return cli.main(arguments)
+
+        # A thread of its own: the CLI runs an event loop, and the caller may be inside one.
+        with ThreadPoolExecutor(1) as thread:
+            status = thread.submit(list_credentials).result()
         assert status == 0
         entries: list[dict[str, Any]] = json.loads(printed.getvalue())
         return entries

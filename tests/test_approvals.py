@@ -107,6 +107,9 @@ def test_page_lists_a_pending_store_readably(prompt_server: Server, caller: Call
     assert ">Approve</button>" in text
     assert ">Reject</button>" in text
     assert not waiting.done()
+    rejected = post_decision(prompt_server, str(entry["id"]), "reject", ALLOWED_ORIGIN)
+    assert rejected.status == 303
+    assert answer(waiting)["error"]["code"] == 1002
 
 
 def test_cli_lists_approves_and_the_call_stores(prompt_server: Server, caller: Caller) -> None:
