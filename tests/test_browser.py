@@ -9,20 +9,17 @@ Set WALLET_RPC_DAPP_SCREENSHOT=<file.png> to save the example dApp after its sto
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shutil
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Frame, Page, Request, sync_playwright
+from playwright.sync_api import Browser, Frame, Page, Request
 
+from tests.browser_support import StaticSite, launch_chromium, serve_directory
 from tests.conftest import ServerFactory
 from tests.support import REPO, Server, seed_credential
 
@@ -32,16 +29,6 @@ pytestmark = [
     pytest.mark.parametrize("database_url", [pytest.param("sqlite", id="sqlite")], indirect=True),
 ]
 
-CHROMIUM = os.environ.get("WALLET_RPC_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 EXAMPLE_DAPP = REPO / "examples" / "dapp"
 ACCOUNT = "B62qpjxUpgdjzwQfd8q2gzxi99wN7SCgmofpvw27MBkfNHfHoY2VH32"
 NOT_CONNECTED = {"code": 1001, "message": "User disconnect, need connect Auro Wallet."}
@@ -57,40 +44,6 @@ SETTLE = """async ([method, params]) => {
     return {settled: "rejected", error: plain};
   }
 }"""
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@dataclass
-class StaticSite:
-    """A plain static web server: the dApp's own origin."""
-
-    root: Path
-    httpd: ThreadingHTTPServer
-    thread: threading.Thread
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def url(self, path: str) -> str:
-        return f"{self.origin}/{path}"
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()
-
-
-def serve_directory(root: Path) -> StaticSite:
-    handler = functools.partial(QuietHandler, directory=str(root))
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    return StaticSite(root, httpd, thread)
 
 
 @pytest.fixture(scope="module")
@@ -117,10 +70,8 @@ def foreign_site(site_root: Path) -> Iterator[StaticSite]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launch_chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
