@@ -21,6 +21,7 @@ from wallet_rpc.storage.writer import (
     Outcome,
     WriteJob,
     run_jobs_in_transactions,
+    run_jobs_in_transactions_async,
 )
 
 T = TypeVar("T")
@@ -100,6 +101,7 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _set_sqlite_pragmas)
         self._sqlite_writer_engine: Engine | None = None
         self._sqlite_writer_thread: ThreadPoolExecutor | None = None
+        self._sqlite_writer: Connection | None = None
         self._sqlite_reader_engine: Engine | None = None
         self._sqlite_reader: Connection | None = None
         if self.is_sqlite:
@@ -115,8 +117,8 @@ class Database:
 
     async def open(self) -> None:
         if self.is_sqlite:
-            # The writer uses the sync driver on a thread of its own: a whole
-            # group runs in one hop to that thread instead of one per statement.
+            # The writer uses the sync driver; its commits (the fsyncs) run on a
+            # thread of its own.
             self._sqlite_writer_engine = _sqlite_sync_engine(self.url)
             _use_explicit_begin(self._sqlite_writer_engine)
             self._sqlite_writer_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
@@ -126,6 +128,9 @@ class Database:
         await self.writer.stop()
         if self._sqlite_writer_thread is not None:
             self._sqlite_writer_thread.shutdown(wait=True)
+        if self._sqlite_writer is not None:
+            self._sqlite_writer.close()
+            self._sqlite_writer = None
         if self._sqlite_writer_engine is not None:
             self._sqlite_writer_engine.dispose()
         if self._sqlite_reader is not None:
@@ -177,19 +182,44 @@ class Database:
         async with self._read_engine.connect() as connection:
             yield connection
 
+    async def _sqlite_transaction(self, work: Callable[[Connection], list[Any]]) -> list[Any]:
+        """Run work in a transaction on the event loop; only its COMMIT goes to the thread.
+
+        Before COMMIT, SQLite in WAL mode only appends to its page cache: the
+        statements take microseconds of CPU. The COMMIT is the fsync, which
+        releases the GIL. Running the statements on the thread instead made
+        them wait for the GIL behind the request handlers (see docs/decisions.md).
+        """
+        if self._sqlite_writer is None:
+            assert self._sqlite_writer_engine is not None
+            self._sqlite_writer = self._sqlite_writer_engine.connect()
+        connection = self._sqlite_writer
+        transaction = connection.begin()
+        try:
+            results = work(connection)
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._sqlite_writer_thread, transaction.commit)
+        except BaseException:
+            if transaction.is_active:
+                transaction.rollback()
+            raise
+        return results
+
     async def _run_group(self, jobs: list[WriteJob[Any]]) -> list[Outcome]:
         if self._sqlite_writer_engine is not None:
-            engine = self._sqlite_writer_engine
-            loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(
-                self._sqlite_writer_thread, run_jobs_in_transactions, engine.begin, jobs
-            )
+            return await run_jobs_in_transactions_async(self._sqlite_transaction, jobs)
         async with self.engine.connect() as connection:
             return await connection.run_sync(_run_on_async_connection, jobs)
 
 
 def _sqlite_sync_engine(url: str) -> Engine:
-    engine = create_engine(make_url(url).set(drivername="sqlite"), pool_size=1, max_overflow=0)
+    engine = create_engine(
+        make_url(url).set(drivername="sqlite"),
+        pool_size=1,
+        max_overflow=0,
+        # The writer's COMMIT runs on its thread, the rest of its work on the loop's.
+        connect_args={"check_same_thread": False},
+    )
     event.listen(engine, "connect", _set_sqlite_pragmas)
 
     @event.listens_for(engine, "connect")

@@ -95,6 +95,31 @@ def run_jobs_in_transactions(begin: Callable[[], Any], jobs: list[WriteJob[Any]]
     return outcomes
 
 
+def _single(job: WriteJob[Any]) -> Callable[[Connection], list[Any]]:
+    return lambda connection: [job(connection)]
+
+
+async def run_jobs_in_transactions_async(
+    transaction: Callable[[Callable[[Connection], list[Any]]], Awaitable[list[Any]]],
+    jobs: list[WriteJob[Any]],
+) -> list[Outcome]:
+    """run_jobs_in_transactions for a writer whose commit is awaited."""
+    try:
+        return [(True, result) for result in await transaction(lambda c: _run_all(c, jobs))]
+    except Exception:
+        if len(jobs) == 1:
+            logger.exception("write job failed")
+            return [(False, _storage_failure())]
+    outcomes: list[Outcome] = []
+    for job in jobs:
+        try:
+            outcomes.append((True, (await transaction(_single(job)))[0]))
+        except Exception:
+            logger.exception("write job failed")
+            outcomes.append((False, _storage_failure()))
+    return outcomes
+
+
 def _storage_failure() -> Exception:
     return InternalError()
 
