@@ -235,3 +235,14 @@ def run_cli(*arguments: str, cwd: Path | None = None) -> subprocess.CompletedPro
 def error_code(answer: Mapping[str, Any]) -> int | None:
     error = answer.get("error")
     return None if error is None else int(error["code"])
+
+
+def non_loopback_address() -> str | None:
+    """An address of this machine on a real interface (not 127.0.0.0/8), if it has one."""
+    try:
+        listed = subprocess.run(
+            ["hostname", "-I"], capture_output=True, text=True, check=True, timeout=10
+        ).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return next((address for address in listed if "." in address), None)

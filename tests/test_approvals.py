@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
 import urllib.parse
 from collections.abc import Iterator
 
@@ -29,7 +28,7 @@ from tests.approval_support import (
     wait_until_nothing_pending,
 )
 from tests.conftest import ServerFactory
-from tests.support import ALLOWED_ORIGIN, Server, seed_credential
+from tests.support import ALLOWED_ORIGIN, Server, non_loopback_address, seed_credential
 
 
 @pytest.fixture
@@ -443,19 +442,8 @@ def test_the_page_in_auto_mode_says_nothing_waits(shared_server: Server) -> None
     assert "Nothing is waiting." in page
 
 
-def _non_loopback_address() -> str | None:
-    """An address of this machine on a real interface (not 127.0.0.0/8), if it has one."""
-    try:
-        listed = subprocess.run(
-            ["hostname", "-I"], capture_output=True, text=True, check=True, timeout=10
-        ).stdout.split()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return next((address for address in listed if "." in address), None)
-
-
 def test_the_page_is_refused_to_a_non_loopback_client(make_server: ServerFactory) -> None:
-    address = _non_loopback_address()
+    address = non_loopback_address()
     if address is None:
         pytest.skip("this machine has no non-loopback IPv4 address")
     server = make_server(prompt_settings(), host="0.0.0.0")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from referencing import Registry, Resource
 
 from tests.conftest import ServerFactory
 from tests.operations_support import store, unsigned_credential
-from tests.support import ALLOWED_ORIGIN, Server, error_code, seed_credential
+from tests.support import ALLOWED_ORIGIN, Server, error_code, non_loopback_address, seed_credential
 from wallet_rpc.methods import WALLET_METHODS
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -141,21 +140,11 @@ def test_metrics_move_as_requests_arrive(make_server: ServerFactory) -> None:
     assert after[("wallet_rpc_pending_approvals", ())] == 0
 
 
-def _non_loopback_address() -> str | None:
-    try:
-        listed = subprocess.run(
-            ["hostname", "-I"], capture_output=True, text=True, check=True, timeout=10
-        ).stdout.split()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return next((address for address in listed if "." in address), None)
-
-
 @pytest.mark.parametrize("remote_allowed", [False, True])
 def test_metrics_are_for_loopback_clients_unless_configured(
     make_server: ServerFactory, remote_allowed: bool
 ) -> None:
-    address = _non_loopback_address()
+    address = non_loopback_address()
     if address is None:
         pytest.skip("this machine has no non-loopback IPv4 address")
     server = make_server({"observability": {"metrics_remote": remote_allowed}}, host="0.0.0.0")
