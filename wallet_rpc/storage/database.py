@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -176,11 +176,6 @@ class Database:
         # connection opened before it, and a read is safe to run again.
         async with self._read_engine.connect() as connection:
             return await connection.run_sync(job)
-
-    @contextlib.asynccontextmanager
-    async def read(self) -> AsyncIterator[Any]:
-        async with self._read_engine.connect() as connection:
-            yield connection
 
     async def _sqlite_transaction(self, work: Callable[[Connection], list[Any]]) -> list[Any]:
         """Run work in a transaction on the event loop; only its COMMIT goes to the thread.
