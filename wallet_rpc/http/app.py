@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
 
 from aiohttp import web
 
@@ -67,8 +68,16 @@ def create_app(
     if access_log is not None:
         observers.append(access_log)
 
-    async def database_context(app: web.Application) -> AsyncIterator[None]:
+    verifier_pool: ProcessPoolExecutor | None = None
+
+    async def signature_pool_context(app: web.Application) -> AsyncIterator[None]:
+        nonlocal verifier_pool
         verifier_pool = signature_pool() if config.verification.native else None
+        yield
+        if verifier_pool is not None:
+            verifier_pool.shutdown(wait=True, cancel_futures=True)
+
+    async def database_context(app: web.Application) -> AsyncIterator[None]:
         database = Database(config.database.url)
         await database.migrate()
         await database.open()
@@ -77,8 +86,6 @@ def create_app(
             await check_storage_key(database, sealer)
         except Exception:
             await database.close()
-            if verifier_pool is not None:
-                verifier_pool.shutdown(wait=True, cancel_futures=True)
             raise
         audit = AuditQueue(database)
         app[appkeys.DATABASE] = database
@@ -103,13 +110,12 @@ def create_app(
         await database.close()
         if access_log is not None:
             access_log.flush()
-        if verifier_pool is not None:
-            verifier_pool.shutdown(wait=True, cancel_futures=True)
 
     async def answer_waiting_approvals(app: web.Application) -> None:
         # Runs before the server waits for in-flight requests: waiting ones get 1002 now.
         await app[appkeys.APPROVALS].shutdown()
 
+    app.cleanup_ctx.append(signature_pool_context)
     app.cleanup_ctx.append(database_context)
     app.on_shutdown.append(answer_waiting_approvals)
     app.router.add_post("/", handlers.json_rpc)
