@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
-import sys
 import time
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
-from tests.support import ALLOWED_ORIGIN, Server, child_environment
+from tests.support import ALLOWED_ORIGIN, Server
 
 ACCOUNT = "B62qpjxUpgdjzwQfd8q2gzxi99wN7SCgmofpvw27MBkfNHfHoY2VH32"
 # Another valid address, as the owner of credentials that are not the wallet's own.
@@ -60,24 +56,6 @@ def audit_of(server: Server, count: int) -> list[dict[str, Any]]:
         time.sleep(0.05)
         entries = audit(server)
     return entries
-
-
-def run_wallet_rpc(
-    *arguments: str,
-    cwd: Path,
-    environment: Mapping[str, str] | None = None,
-    timeout: float = 120,
-) -> subprocess.CompletedProcess[str]:
-    """`python -m wallet_rpc ...` with extra environment variables (WALLET_RPC_* included)."""
-    return subprocess.run(
-        [sys.executable, "-m", "wallet_rpc", *arguments],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=timeout,
-        env={**child_environment(), **(environment or {})},
-        check=False,
-    )
 
 
 def with_key(server: Server, key: str | None) -> None:

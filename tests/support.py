@@ -220,14 +220,20 @@ class Server:
         return entries
 
 
-def run_cli(*arguments: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *arguments: str,
+    cwd: Path | None = None,
+    environment: Mapping[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """`python -m wallet_rpc ...`; `environment` adds variables (WALLET_RPC_* included)."""
     return subprocess.run(
         [sys.executable, "-m", "wallet_rpc", *arguments],
         capture_output=True,
         text=True,
         cwd=cwd,
-        timeout=120,
-        env=child_environment(),
+        timeout=timeout,
+        env={**child_environment(), **(environment or {})},
         check=False,
     )
 

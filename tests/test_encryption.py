@@ -16,13 +16,12 @@ from tests.operations_support import (
     KEY_A,
     KEY_B,
     OTHER_OWNER,
-    run_wallet_rpc,
     store,
     store_many,
     unsigned_credential,
     with_key,
 )
-from tests.support import Server, child_environment, seed_credential
+from tests.support import Server, child_environment, run_cli, seed_credential
 
 
 def _leaves(value: Any) -> list[str]:
@@ -35,7 +34,7 @@ def _leaves(value: Any) -> list[str]:
 
 def _serve_status(server: Server, environment: dict[str, str] | None = None) -> tuple[int, str]:
     """Exit status and last stderr line of a server that is expected not to start."""
-    ran = run_wallet_rpc(
+    ran = run_cli(
         "serve", "--config", str(server.config_path), cwd=server.workdir, environment=environment
     )
     lines = ran.stderr.strip().splitlines()
@@ -113,7 +112,7 @@ def test_a_wrong_or_missing_key_stops_start_up_with_one_line(make_server: Server
     assert "holds encrypted credentials: set [storage] encryption_key" in line
     # The key from the environment instead of the file.
     environment = {"WALLET_RPC_ENCRYPTION_KEY": KEY_A}
-    listed = run_wallet_rpc(
+    listed = run_cli(
         "credentials",
         "list",
         "--json",
@@ -134,7 +133,7 @@ def _rekey(
     server: Server, *arguments: str, new_key: str | None
 ) -> subprocess.CompletedProcess[str]:
     environment = {} if new_key is None else {"WALLET_RPC_NEW_ENCRYPTION_KEY": new_key}
-    return run_wallet_rpc(
+    return run_cli(
         "rekey",
         "--config",
         str(server.config_path),
@@ -250,9 +249,9 @@ def test_rekey_encrypts_a_clear_store_and_decrypts_it_back(make_server: ServerFa
 
 
 def test_new_key_prints_a_usable_key(tmp_path: Path) -> None:
-    made = run_wallet_rpc("new-key", cwd=tmp_path)
+    made = run_cli("new-key", cwd=tmp_path)
     assert made.returncode == 0
     key = made.stdout.strip()
     assert len(key) == 43
-    loaded = run_wallet_rpc("migrate", cwd=tmp_path, environment={"WALLET_RPC_ENCRYPTION_KEY": key})
+    loaded = run_cli("migrate", cwd=tmp_path, environment={"WALLET_RPC_ENCRYPTION_KEY": key})
     assert loaded.returncode == 0, loaded.stderr

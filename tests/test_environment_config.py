@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import child_environment, free_port
+from tests.support import child_environment, free_port, run_cli
 from wallet_rpc.config import ConfigError, builtin_defaults, load_config, resolve_config
 
 ORIGINS = '["https://app.example", "https://*.example.org"]'
@@ -108,25 +108,11 @@ def test_bad_variables_are_named_in_one_line(environ: dict[str, str], named: str
     assert "\n" not in str(raised.value)
 
 
-def run_cli(
-    *arguments: str, environ: dict[str, str], cwd: Path
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "wallet_rpc", *arguments],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=child_environment() | environ,
-        timeout=120,
-        check=False,
-    )
-
-
 @pytest.mark.parametrize("command", [["serve"], ["migrate"], ["credentials", "list"]])
 def test_a_bad_variable_stops_every_command_with_status_2(
     tmp_path: Path, command: list[str]
 ) -> None:
-    result = run_cli(*command, environ={"WALLET_RPC_SERVER_PORT": "eighty"}, cwd=tmp_path)
+    result = run_cli(*command, environment={"WALLET_RPC_SERVER_PORT": "eighty"}, cwd=tmp_path)
     assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
     assert "WALLET_RPC_SERVER_PORT" in line
@@ -170,6 +156,6 @@ def test_server_configured_by_variables_alone(tmp_path: Path) -> None:
         server.send_signal(signal.SIGTERM)
         _, errors = server.communicate(timeout=30)
     assert server.returncode == 0, errors
-    listed = run_cli("credentials", "list", "--json", environ=environ, cwd=tmp_path)
+    listed = run_cli("credentials", "list", "--json", environment=environ, cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout) == []
