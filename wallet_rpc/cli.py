@@ -82,6 +82,14 @@ def _config(arguments: argparse.Namespace) -> Config:
     return resolve_config(path, os.environ)
 
 
+def _event_loop() -> asyncio.AbstractEventLoop:
+    try:
+        import uvloop
+    except ImportError:  # not built for Windows
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 def _serve(config: Config, arguments: argparse.Namespace) -> int:
     server = config.server.model_copy(
         update={
@@ -102,6 +110,7 @@ def _serve(config: Config, arguments: argparse.Namespace) -> int:
             print=None,
             access_log=None,
             shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
+            loop=_event_loop(),
         )
     except StorageKeyError as error:
         print(f"wallet-rpc: {error}", file=sys.stderr)

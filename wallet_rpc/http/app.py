@@ -47,11 +47,7 @@ def create_app(
     """The whole server; `extra_methods` adds JSON-RPC methods beside the wallet's own."""
     app = web.Application(
         client_max_size=config.server.max_body_bytes,
-        middlewares=[
-            handlers.cors_middleware,
-            handlers.error_middleware,
-            approvals.requester_presence_middleware,
-        ],
+        middlewares=[handlers.http_middleware],
     )
     app[appkeys.CONFIG] = config
     app[appkeys.APPROVAL_FORM_TOKEN] = approvals.new_form_token()

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from wallet_rpc import appkeys
 from wallet_rpc.service.presentation import CredentialView, ValueView
-from wallet_rpc.service.prompt import PendingRequest, requester_present
+from wallet_rpc.service.prompt import PendingRequest
 from wallet_rpc.storage.approvals import Decision, Recorded
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -44,18 +44,6 @@ _NOTICES = {
 
 def new_form_token() -> str:
     return secrets.token_urlsafe(32)
-
-
-@web.middleware
-async def requester_presence_middleware(
-    request: web.Request, handler: Handler
-) -> web.StreamResponse:
-    """Let a waiting approval see its client hang up (aiohttp does not cancel handlers)."""
-    token = requester_present.set(lambda: request.transport is not None)
-    try:
-        return await handler(request)
-    finally:
-        requester_present.reset(token)
 
 
 def _is_loopback_address(host: object) -> bool:

@@ -10,6 +10,7 @@ from aiohttp import web
 from wallet_rpc import appkeys
 from wallet_rpc.methods import CallContext
 from wallet_rpc.rpc.envelope import encode
+from wallet_rpc.service.prompt import requester_present
 
 logger = logging.getLogger(__name__)
 
@@ -23,10 +24,15 @@ def _plain(status: int, text: str) -> web.Response:
 
 
 @web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """HTTP errors keep their status; anything else is a 500 with no detail."""
+async def http_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every route's errors and CORS headers, in one layer (each layer costs a coroutine).
+
+    HTTP errors keep their status; anything else is a 500 with no detail.
+    Allowed origins get `Access-Control-Allow-Origin` on every answer,
+    errors included.
+    """
     try:
-        return await handler(request)
+        response = await handler(request)
     except web.HTTPException as error:
         if error.status < 400:
             raise
@@ -34,15 +40,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         response = _plain(error.status, error.reason)
         if "Allow" in error.headers:
             response.headers["Allow"] = error.headers["Allow"]
-        return response
     except Exception:
         logger.exception("unhandled error in %s %s", request.method, request.path)
-        return _plain(500, "Internal Server Error")
-
-
-@web.middleware
-async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
+        response = _plain(500, "Internal Server Error")
     origin = request.headers.get("Origin")
     response.headers["Vary"] = "Origin"
     if origin is not None and request.app[appkeys.WALLET].is_allowed_origin(origin):
@@ -75,7 +75,13 @@ async def json_rpc(request: web.Request) -> web.StreamResponse:
     body = await request.read()
     envelope = request.app[appkeys.ENVELOPE]
     context = CallContext(request.app[appkeys.WALLET], request.headers.get("Origin"))
-    answer = await envelope.answer(body, context)
+    # A call waiting for a person's decision (prompt mode) gives up when its
+    # client hangs up; aiohttp does not cancel handlers.
+    presence = requester_present.set(lambda: request.transport is not None)
+    try:
+        answer = await envelope.answer(body, context)
+    finally:
+        requester_present.reset(presence)
     if answer is None:
         return web.Response(status=204)
     return web.Response(body=encode(answer), content_type=JSON)

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from wallet_rpc.storage.audit import AuditEntry, insert_audit
 from wallet_rpc.storage.database import Database
 from wallet_rpc.storage.sealing import HIDDEN, PLAINTEXT, Sealer, described, unsealed
+from wallet_rpc.storage.sqlite_driver import MultiRowInsert, driver_of, sqlite_datetime
 from wallet_rpc.storage.tables import connections, credentials
 from wallet_rpc.storage.writer import BatchJob, WriteJob
 
@@ -64,15 +65,65 @@ class StoredCredential:
 
 # Statements on the hot path are built once: building and caching a statement
 # per call costs more than SQLite takes to run it.
-# Several rows in one statement (SQLAlchemy's "insertmanyvalues"); a row that
-# conflicts, even with an earlier row of the same statement, is skipped and
-# returns nothing, so the caller looks it up.
-_INSERT_CREDENTIALS = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(credentials)
+# A group's stores are one statement with a row each (on PostgreSQL, SQLAlchemy's
+# "insertmanyvalues"); a row that conflicts, even with an earlier row of the same
+# statement, is skipped and returns nothing, so the caller looks it up.
+_INSERT_CREDENTIALS_POSTGRES = (
+    postgresql.insert(credentials)
     .on_conflict_do_nothing(index_elements=["origin", "dedup_key"])
-    .returning(credentials.c.id, credentials.c.origin, credentials.c.dedup_key, credentials.c.body)
-    for dialect in (postgresql, sqlite)
-}
+    .returning(credentials.c.id, credentials.c.origin, credentials.c.dedup_key)
+)
+# On SQLite the driver runs the INSERT directly, as it does the audit rows, and
+# without RETURNING: each returned row is a step of its own for the writer
+# thread. The writer holds the write lock, so the rows the INSERT took are the
+# ones with ids past the largest id before it.
+_INSERT_SQLITE = MultiRowInsert(
+    "INSERT INTO credentials"
+    " (origin, dedup_key, owner, witness_type, verified, stored_at, body, key_id) VALUES ",
+    8,
+    " ON CONFLICT (origin, dedup_key) DO NOTHING",
+)
+_SQLITE_LAST_ID = "SELECT max(id) FROM credentials"
+_SQLITE_INSERTED_AFTER = "SELECT id, origin, dedup_key FROM credentials WHERE id > ?"
+
+
+def _insert_sqlite(
+    connection: Connection,
+    jobs: list[StoreCredential],
+    stored_at: str,
+    in_clear: bool,
+    key_id: str | None,
+) -> dict[tuple[str, str], int]:
+    driver = driver_of(connection)
+    last_id_before = driver.execute(_SQLITE_LAST_ID).fetchone()[0] or 0
+    cursor = _INSERT_SQLITE.execute(
+        driver,
+        [
+            (
+                job.new.origin,
+                job.dedup_key,
+                job.new.owner if in_clear else HIDDEN,
+                job.new.witness_type if in_clear else HIDDEN,
+                job.new.verified,
+                stored_at,
+                job.stored_body,
+                key_id,
+            )
+            for job in jobs
+        ],
+    )
+    if cursor.rowcount == 0:
+        return {}
+    if cursor.rowcount == len(jobs) and cursor.lastrowid == last_id_before + len(jobs):
+        # Every row went in, taking the ids after the largest one by one.
+        return {
+            (job.new.origin, job.dedup_key): last_id_before + 1 + n for n, job in enumerate(jobs)
+        }
+    # Some rows were duplicates.
+    rows = driver.execute(_SQLITE_INSERTED_AFTER, (last_id_before,))
+    return {(origin, dedup_key): id_ for id_, origin, dedup_key in rows}
+
+
 _INSERT_CONNECTION = {
     dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(connections).on_conflict_do_nothing(
         index_elements=["origin"]
@@ -113,23 +164,28 @@ class StoreCredential(BatchJob[StoreResult]):
         now = datetime.now(UTC)
         # Encrypted bodies leave no credential field in clear, these two included.
         in_clear = jobs[0].sealer.key_id is None
-        rows = [
-            {
-                "origin": job.new.origin,
-                "dedup_key": job.dedup_key,
-                "owner": job.new.owner if in_clear else HIDDEN,
-                "witness_type": job.new.witness_type if in_clear else HIDDEN,
-                "verified": job.new.verified,
-                "stored_at": now,
-                "body": job.stored_body,
-                "key_id": job.sealer.key_id,
+        key_id = jobs[0].sealer.key_id
+        inserted: dict[tuple[str, str], int]
+        if connection.dialect.name == "sqlite":
+            inserted = _insert_sqlite(connection, jobs, sqlite_datetime(now), in_clear, key_id)
+        else:
+            rows = [
+                {
+                    "origin": job.new.origin,
+                    "dedup_key": job.dedup_key,
+                    "owner": job.new.owner if in_clear else HIDDEN,
+                    "witness_type": job.new.witness_type if in_clear else HIDDEN,
+                    "verified": job.new.verified,
+                    "stored_at": now,
+                    "body": job.stored_body,
+                    "key_id": key_id,
+                }
+                for job in jobs
+            ]
+            inserted = {
+                (row.origin, row.dedup_key): int(row.id)
+                for row in connection.execute(_INSERT_CREDENTIALS_POSTGRES, rows)
             }
-            for job in jobs
-        ]
-        statement = _INSERT_CREDENTIALS[connection.dialect.name]
-        inserted: dict[tuple[str, str], int] = {
-            (row.origin, row.dedup_key): int(row.id) for row in connection.execute(statement, rows)
-        }
         existing: dict[tuple[str, str], tuple[int, str]] = {}
         missing = {(job.new.origin, job.dedup_key) for job in jobs} - inserted.keys()
         if missing:
@@ -214,9 +270,8 @@ def delete_credential(credential_id: int) -> WriteJob[bool]:
 async def is_connected(database: Database, origin: str) -> bool:
     def job(connection: Connection) -> bool:
         if connection.dialect.name == "sqlite":
-            driver = connection.connection.driver_connection
-            assert driver is not None
-            return driver.execute(_IS_CONNECTED_SQLITE, (origin,)).fetchone() is not None
+            cursor = driver_of(connection).execute(_IS_CONNECTED_SQLITE, (origin,))
+            return cursor.fetchone() is not None
         return connection.execute(_IS_CONNECTED, {"origin": origin}).first() is not None
 
     return await database.query(job)

@@ -152,9 +152,9 @@ class GroupCommitWriter:
             self._queue.put_nowait(pending)
         except asyncio.QueueFull:
             raise Overloaded({"reason": "too many writes waiting; retry later"}) from None
-        # Shielded: a client that hangs up must not cancel a write already queued,
-        # and the writer answers the future whatever happens to the caller.
-        return await asyncio.shield(pending.answer)
+        # A caller cancelled here cancels only its future: the job stays queued
+        # and runs, and the writer skips answering a future already done.
+        return await pending.answer
 
     async def _run(self) -> None:
         while True:
