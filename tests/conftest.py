@@ -36,6 +36,8 @@ BACKENDS = [
 ]
 # For a test about PostgreSQL itself: its server fixtures use only that backend.
 postgres_only = pytest.mark.parametrize("database_url", BACKENDS[1:], indirect=True)
+# For a test about SQLite's files: its server fixtures use only that backend.
+sqlite_only = pytest.mark.parametrize("database_url", BACKENDS[:1], indirect=True)
 
 
 def base_settings(database_url: str) -> dict[str, dict[str, Any]]:

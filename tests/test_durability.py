@@ -6,12 +6,13 @@ import asyncio
 import json
 import random
 import threading
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.conftest import ServerFactory
+from tests.conftest import ServerFactory, sqlite_only
 from tests.support import ALLOWED_ORIGIN, Server
 
 OWNER = "B62qpjxUpgdjzwQfd8q2gzxi99wN7SCgmofpvw27MBkfNHfHoY2VH32"
@@ -119,3 +120,20 @@ def test_a_thousand_concurrent_stores_all_succeed_once(server: Server) -> None:
     assert len(server.stored()) == 500
     assert {serial: next(iter(bodies)) for serial, bodies in by_serial.items()} == stored
     assert "database is locked" not in server.log()
+
+
+@sqlite_only
+def test_the_write_ahead_log_starts_over_while_stores_keep_coming(server: Server) -> None:
+    """Checkpoints run beside the writer, not in its commits; the WAL must still restart."""
+    server.call("mina_requestAccounts")
+    wal = Path(server.database_url.removeprefix("sqlite+aiosqlite:///") + "-wal")
+    for index in range(400):
+        answer = server.call(
+            "mina_storePrivateCredential", {"credential": unsigned_credential(f"wal-{index}")}
+        )
+        assert "result" in answer, answer
+    # Each store is a commit of its own appending a few 4 KiB pages: never
+    # restarted, the WAL would hold 400 commits' pages; SQLite's own
+    # checkpoints let it reach 1000 pages before restarting.
+    assert wal.stat().st_size < 1000 * 4096
+    assert len(server.stored()) == 400

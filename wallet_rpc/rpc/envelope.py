@@ -30,11 +30,14 @@ def _finite_float(text: str) -> float:
     return value
 
 
+# One decoder for every request: json.loads with hooks builds a new one per call.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
 def parse_json(body: bytes) -> Any:
     """Strict RFC 8259 parsing: UTF-8 only, no NaN/Infinity, no overflowing numbers."""
     try:
-        text = body.decode("utf-8")
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        return _DECODER.decode(body.decode("utf-8"))
     except (ValueError, RecursionError):
         # UnicodeDecodeError and JSONDecodeError are ValueErrors; so is an
         # integer with more digits than Python converts.
