@@ -53,3 +53,16 @@ def test_wildcard_origin_pattern(make_server: ServerFactory) -> None:
         response = server.post(CALL, origin=refused)
         assert "Access-Control-Allow-Origin" not in response.headers
         assert response.json()["error"]["code"] == 23001
+
+
+def test_router_refusals_follow_the_same_rules(shared_server: Server) -> None:
+    """Unknown paths and methods get the plain answers and the CORS headers of every route."""
+    origin = {"Origin": "http://localhost:5173"}
+    missing = shared_server.request("POST", "/no/such/path", headers=origin)
+    assert (missing.status, missing.body) == (404, b"Not Found\n")
+    assert missing.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    refused = shared_server.request("PUT", "/healthz", headers=origin)
+    assert (refused.status, refused.body) == (405, b"Method Not Allowed\n")
+    assert refused.headers["Allow"] == "GET, HEAD"
+    assert refused.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
+    assert "Origin" in refused.headers["Vary"]

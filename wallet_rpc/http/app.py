@@ -45,10 +45,7 @@ def create_app(
     config: Config, extra_methods: Mapping[str, Method] | None = None
 ) -> web.Application:
     """The whole server; `extra_methods` adds JSON-RPC methods beside the wallet's own."""
-    app = web.Application(
-        client_max_size=config.server.max_body_bytes,
-        middlewares=[handlers.http_middleware],
-    )
+    app = web.Application(client_max_size=config.server.max_body_bytes)
     app[appkeys.CONFIG] = config
     app[appkeys.APPROVAL_FORM_TOKEN] = approvals.new_form_token()
     methods = {
@@ -114,10 +111,15 @@ def create_app(
     app.cleanup_ctx.append(signature_pool_context)
     app.cleanup_ctx.append(database_context)
     app.on_shutdown.append(answer_waiting_approvals)
-    app.router.add_post("/", handlers.json_rpc)
-    app.router.add_route("OPTIONS", "/", handlers.preflight)
-    app.router.add_get("/healthz", handlers.healthz)
-    app.router.add_get("/provider.js", browser.provider_script)
-    approvals.add_routes(app)
-    metrics.add_routes(app)
+    handlers.add_routes(
+        app,
+        [
+            web.post("/", handlers.json_rpc),
+            web.route("OPTIONS", "/", handlers.preflight),
+            web.get("/healthz", handlers.healthz),
+            web.get("/provider.js", browser.provider_script),
+            *approvals.routes(),
+            *metrics.routes(config),
+        ],
+    )
     return app

@@ -182,10 +182,12 @@ def _token_matches(given: object, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("ascii"))
 
 
-def add_routes(app: web.Application) -> None:
-    app.router.add_get(PAGE_PATH, approvals_page)
-    app.router.add_get(STATUS_PATH, approvals_status)
-    app.router.add_post(PAGE_PATH + "/{approval_id}", decide)
+def routes() -> list[web.RouteDef]:
+    return [
+        web.get(PAGE_PATH, approvals_page),
+        web.get(STATUS_PATH, approvals_status),
+        web.post(PAGE_PATH + "/{approval_id}", decide),
+    ]
 
 
 # --- the page ------------------------------------------------------------------------------

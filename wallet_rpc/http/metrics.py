@@ -9,6 +9,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from wallet_rpc import appkeys
+from wallet_rpc.config import Config
 from wallet_rpc.service.prompt import pending_requests
 from wallet_rpc.storage import repository
 
@@ -55,6 +56,5 @@ async def metrics(request: web.Request) -> web.StreamResponse:
     return response
 
 
-def add_routes(app: web.Application) -> None:
-    if app[appkeys.CONFIG].observability.metrics:
-        app.router.add_get(PATH, metrics)
+def routes(config: Config) -> list[web.RouteDef]:
+    return [web.get(PATH, metrics)] if config.observability.metrics else []
