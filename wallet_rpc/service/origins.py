@@ -12,6 +12,9 @@ _HOST = rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9a-f:.]+\])"
 _ORIGIN = re.compile(rf"^(https?)://({_HOST})(?::(\d{{1,5}}))?$")
 _PATTERN = re.compile(rf"^(https?)://(\*\.)?({_HOST})(?::(\d{{1,5}}))?$")
 _ONE_LABEL = re.compile(rf"^{_LABEL}$")
+# Headers whose verdict is remembered; past this many the memo starts over, so
+# that a client sending ever new Origin values cannot grow it.
+_VERDICTS_KEPT = 1024
 
 
 def normalize_origin(value: str) -> str | None:
@@ -58,6 +61,8 @@ class OriginPolicy:
             scheme, wildcard, host, port = match.groups()
             self._patterns.append(_OriginPattern(scheme, wildcard is not None, host, port))
         self._default_origin = default_origin
+        # Every request asks twice (CORS and the method's check), with one of a few headers.
+        self._verdicts: dict[str, str | None] = {}
 
     def is_allowed(self, origin: str) -> bool:
         match = _ORIGIN.match(origin)
@@ -65,6 +70,19 @@ class OriginPolicy:
             return False
         scheme, host, port = match.groups()
         return any(pattern.matches(scheme, host, port) for pattern in self._patterns)
+
+    def allowed(self, origin_header: str) -> str | None:
+        """The header's origin in canonical form if the allowlist admits it, else None."""
+        try:
+            return self._verdicts[origin_header]
+        except KeyError:
+            pass
+        origin = normalize_origin(origin_header)
+        verdict = origin if origin is not None and self.is_allowed(origin) else None
+        if len(self._verdicts) >= _VERDICTS_KEPT:
+            self._verdicts.clear()
+        self._verdicts[origin_header] = verdict
+        return verdict
 
     def resolve(self, origin_header: str | None) -> str:
         """The request's allowed origin, or OriginMismatch.
@@ -75,9 +93,8 @@ class OriginPolicy:
         if origin_header is None:
             if self._default_origin is None:
                 raise OriginMismatch()
-            candidate = normalize_origin(self._default_origin)
-        else:
-            candidate = normalize_origin(origin_header)
-        if candidate is None or not self.is_allowed(candidate):
+            origin_header = self._default_origin
+        origin = self.allowed(origin_header)
+        if origin is None:
             raise OriginMismatch()
-        return candidate
+        return origin

@@ -24,7 +24,7 @@ from wallet_rpc.errors import (
 )
 from wallet_rpc.service.approval import ApprovalRequest, Approver
 from wallet_rpc.service.credential import ValidCredential, parse_store_params
-from wallet_rpc.service.origins import OriginPolicy, normalize_origin
+from wallet_rpc.service.origins import OriginPolicy
 from wallet_rpc.service.rate_limit import RateLimiter
 from wallet_rpc.service.verification import CredentialVerifier
 from wallet_rpc.storage import repository
@@ -82,8 +82,7 @@ class WalletService:
         self._audit.add(AuditEntry(_now(), self._audit_origin(origin_header), method, code, None))
 
     def is_allowed_origin(self, origin_header: str) -> bool:
-        origin = normalize_origin(origin_header)
-        return origin is not None and self._origins.is_allowed(origin)
+        return self._origins.allowed(origin_header) is not None
 
     def _admit(self, origin_header: str | None) -> str:
         """Rate limit, then origin: the checks every wallet method but mina_accounts shares."""
