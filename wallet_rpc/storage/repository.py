@@ -74,9 +74,9 @@ _INSERT_CREDENTIALS_POSTGRES = (
     .returning(credentials.c.id, credentials.c.origin, credentials.c.dedup_key)
 )
 # On SQLite the driver runs the INSERT directly, as it does the audit rows, and
-# without RETURNING: each returned row is a step of its own for the writer
-# thread. The writer holds the write lock, so the rows the INSERT took are the
-# ones with ids past the largest id before it.
+# without RETURNING: each returned row would be a step of its own. The writer
+# holds the write lock, so the rows the INSERT took are the ones with ids past
+# the largest id before it.
 _INSERT_SQLITE = MultiRowInsert(
     "INSERT INTO credentials"
     " (origin, dedup_key, owner, witness_type, verified, stored_at, body, key_id) VALUES ",

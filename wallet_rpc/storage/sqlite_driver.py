@@ -31,9 +31,9 @@ def sqlite_datetime(moment: datetime) -> str:
 class MultiRowInsert:
     """An INSERT of many rows as one statement, `INSERT .. VALUES (..), (..), ..`.
 
-    The driver releases the GIL around each step of a statement and must take
-    it back after; `executemany` steps once per row, so a writer thread doing
-    it waits for the event loop once per row. One statement is one step.
+    `executemany` binds and steps once per row, and the driver releases the
+    GIL around each step and takes it back after (on a thread, a wait for the
+    event loop each time). One statement is one bind and one step.
     """
 
     # 500 rows of up to 8 columns stay far below SQLite's 32766 variables.
