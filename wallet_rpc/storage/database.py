@@ -237,7 +237,7 @@ class WalCheckpointer:
 
     Left to SQLite, the COMMIT that takes the WAL past 1000 pages runs the
     checkpoint itself, fsyncs included, and every store of the next group
-    waits for it: such commits took 40-80 ms where the others took 0.3 ms
+    waits for it: such commits took 20-85 ms where the others took 0.3 ms
     (docs/decisions.md). Here a PASSIVE checkpoint, which blocks neither the
     writer nor readers, copies the bulk on a thread and connection of its own.
     The writer commits meanwhile, so that one never copies everything, and
