@@ -71,7 +71,7 @@ class AuditRecord:
 _INSERT = audit_log.insert()
 # On SQLite the writer's own driver connection takes the rows directly, all in
 # one statement: SQLAlchemy's execution path costs ~18 us per row against ~7 us
-# (docs/decisions.md).
+# (docs/operations.md).
 _INSERT_SQLITE = MultiRowInsert(
     "INSERT INTO audit_log (at, origin, method, code, result, credential_id) VALUES ", 6
 )

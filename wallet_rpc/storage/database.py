@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from wallet_rpc.storage.sqlite_driver import driver_of
 from wallet_rpc.storage.writer import (
     GroupCommitWriter,
     Outcome,
@@ -300,9 +301,7 @@ def _commit(connection: Connection, transaction: Any, catch_up: bool) -> None:
     transaction.commit()
     if catch_up:
         try:
-            driver = connection.connection.driver_connection
-            assert driver is not None
-            driver.execute(_CHECKPOINT).fetchall()
+            driver_of(connection).execute(_CHECKPOINT).fetchall()
         except Exception:  # the commit stands; the next catch-up copies what this missed
             logger.warning("WAL checkpoint failed", exc_info=True)
 
