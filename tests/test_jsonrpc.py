@@ -176,15 +176,6 @@ def test_body_one_byte_over_limit_is_413(make_server: ServerFactory) -> None:
     assert b"Traceback" not in response.body
 
 
-def test_body_over_limit_without_content_length_is_413(make_server: ServerFactory) -> None:
-    server = make_server({"server": {"max_body_bytes": 200}})
-    response = server.post(
-        b'{"jsonrpc": "2.0", "method": "wallet_info", "id": 1, "pad": "' + b"x" * 300 + b'"}',
-        headers={"Transfer-Encoding": "chunked"},
-    )
-    assert response.status in {413, 400}
-
-
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", ""])
 def test_wrong_content_type_is_415(shared_server: Server, content_type: str) -> None:
     response = shared_server.post(

@@ -20,6 +20,7 @@ from wallet_rpc.cli_operations import COMMANDS as OPERATIONS
 from wallet_rpc.cli_operations import add_operations_parser, run_operations
 from wallet_rpc.config import Config, ConfigError, resolve_config
 from wallet_rpc.http.app import create_app
+from wallet_rpc.http.runner import run_app
 from wallet_rpc.storage import repository
 from wallet_rpc.storage.database import Database
 from wallet_rpc.storage.sealing import StorageKeyError, check_storage_key, sealer_for
@@ -113,14 +114,12 @@ def _serve(config: Config, arguments: argparse.Namespace) -> int:
     app.on_startup.append(_freeze_startup_heap)
     print(f"wallet-rpc {__version__} serving on http://{server.host}:{server.port}/", flush=True)
     try:
-        web.run_app(
+        run_app(
             app,
             host=server.host,
             port=server.port,
-            print=None,
-            access_log=None,
-            shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
             loop=_event_loop(),
+            shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
         )
     except StorageKeyError as error:
         print(f"wallet-rpc: {error}", file=sys.stderr)

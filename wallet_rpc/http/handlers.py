@@ -19,14 +19,16 @@ JSON = "application/json"
 PREFLIGHT_MAX_AGE_SECONDS = "600"
 
 
-def _plain(status: int, text: str) -> web.Response:
+def plain_answer(status: int, text: str) -> web.Response:
     return web.Response(status=status, text=text + "\n", content_type="text/plain")
 
 
 def with_http_rules(handler: Handler) -> Handler:
     """A route's handler under the rules every answer follows.
 
-    HTTP errors keep their status; anything else is a 500 with no detail.
+    HTTP errors keep their status; a body that cannot be read as sent (bad
+    chunking, a content coding that does not decode) is a 400 that closes the
+    connection, whose stream is lost; anything else is a 500 with no detail.
     Allowed origins get `Access-Control-Allow-Origin` on every answer,
     errors included. Wrapped into each route rather than installed as a
     middleware: with any middleware, aiohttp runs every request through two
@@ -41,10 +43,18 @@ def with_http_rules(handler: Handler) -> Handler:
             if error.status < 400:
                 raise
             # aiohttp's own texts may quote sizes or paths; answer with the bare reason.
-            response = _plain(error.status, error.reason)
-        except Exception:
-            logger.exception("unhandled error in %s %s", request.method, request.path)
-            response = _plain(500, "Internal Server Error")
+            response = plain_answer(error.status, error.reason)
+        except web.RequestPayloadError:
+            # Nothing more of this body will come; ending it spares aiohttp
+            # draining it, and logging the same error again, before it closes.
+            request.content.feed_eof()
+            response = plain_answer(400, "Bad Request")
+            response.force_close()
+        except Exception as error:
+            if not (isinstance(error, ConnectionResetError) and request.transport is None):
+                logger.exception("unhandled error in %s %s", request.method, request.path)
+            # else the client hung up mid-request: nobody to answer, nothing to log.
+            response = plain_answer(500, "Internal Server Error")
         origin = request.headers.get("Origin")
         response.headers["Vary"] = "Origin"
         if origin is not None and request.app[appkeys.WALLET].is_allowed_origin(origin):
@@ -56,7 +66,7 @@ def with_http_rules(handler: Handler) -> Handler:
 
 def _method_not_allowed(allowed: str) -> Handler:
     async def refuse(request: web.Request) -> web.StreamResponse:
-        response = _plain(405, "Method Not Allowed")
+        response = plain_answer(405, "Method Not Allowed")
         response.headers["Allow"] = allowed
         return response
 
@@ -64,7 +74,7 @@ def _method_not_allowed(allowed: str) -> Handler:
 
 
 async def _not_found(request: web.Request) -> web.StreamResponse:
-    return _plain(404, "Not Found")
+    return plain_answer(404, "Not Found")
 
 
 def add_routes(app: web.Application, routes: list[web.RouteDef]) -> None:
@@ -90,7 +100,7 @@ def add_routes(app: web.Application, routes: list[web.RouteDef]) -> None:
 async def preflight(request: web.Request) -> web.StreamResponse:
     origin = request.headers.get("Origin")
     if origin is None or not request.app[appkeys.WALLET].is_allowed_origin(origin):
-        return _plain(403, "Origin not allowed")
+        return plain_answer(403, "Origin not allowed")
     return web.Response(
         status=204,
         headers={
@@ -103,12 +113,12 @@ async def preflight(request: web.Request) -> web.StreamResponse:
 
 async def json_rpc(request: web.Request) -> web.StreamResponse:
     if request.content_type != JSON:
-        return _plain(415, "Content-Type must be application/json")
+        return plain_answer(415, "Content-Type must be application/json")
     if (
         request.content_length is not None
         and request.content_length > request.app[appkeys.CONFIG].server.max_body_bytes
     ):
-        return _plain(413, "Request body too large")
+        return plain_answer(413, "Request body too large")
     body = await request.read()
     envelope = request.app[appkeys.ENVELOPE]
     context = CallContext(request.app[appkeys.WALLET], request.headers.get("Origin"))
