@@ -121,6 +121,14 @@ def connect(server: Server, caller: Caller, origin: str = ALLOWED_ORIGIN) -> Non
     assert answer(waiting) == {"jsonrpc": "2.0", "result": [ACCOUNT], "id": 1}
 
 
+def pending_store(server: Server, caller: Caller) -> tuple[dict[str, Any], Future[dict[str, Any]]]:
+    """Connect, then send a store that waits; its pending entry and the waiting call."""
+    connect(server, caller)
+    waiting = caller.call(server, STORE, store_params())
+    (entry,) = wait_for_pending(server)
+    return entry, waiting
+
+
 def stored_by_cli(server: Server) -> list[dict[str, Any]]:
     """`credentials list --json` in a process of its own: usable beside Playwright's event loop."""
     listed = server.cli("credentials", "list", "--json")

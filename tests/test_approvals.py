@@ -21,6 +21,7 @@ from tests.approval_support import (
     connect,
     form_token,
     pending,
+    pending_store,
     post_decision,
     prompt_settings,
     store_params,
@@ -45,14 +46,6 @@ def prompt_server(make_server: ServerFactory) -> Server:
 
 def error_of(reply: dict[str, object]) -> object:
     return reply.get("error")
-
-
-def pending_store(server: Server, caller: Caller) -> tuple[dict[str, object], object]:
-    """Connect, then send a store that waits; its pending entry and the waiting call."""
-    connect(server, caller)
-    waiting = caller.call(server, STORE, store_params())
-    (entry,) = wait_for_pending(server)
-    return entry, waiting
 
 
 def test_connect_waits_until_approved_on_the_page(prompt_server: Server, caller: Caller) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.approval_support import ACCOUNT, Caller, answer, pending_store, prompt_settings
 from tests.conftest import ServerFactory, base_settings
 from tests.operations_support import (
     KEY_A,
@@ -39,6 +40,15 @@ def _serve_status(server: Server, environment: dict[str, str] | None = None) -> 
     )
     lines = ran.stderr.strip().splitlines()
     return ran.returncode, lines[-1] if lines else ""
+
+
+def _found_in_files(server: Server, values: set[str]) -> list[str]:
+    """Which of the values the SQLite database's files (and its WAL) hold in clear."""
+    database = Path(server.database_url.split(":///", 1)[1])
+    files = [path for path in (database, Path(f"{database}-wal")) if path.exists()]
+    raw = b"".join(path.read_bytes() for path in files)
+    assert len(raw) > 0
+    return sorted(value for value in values if value.encode() in raw)
 
 
 @pytest.fixture
@@ -72,12 +82,7 @@ def test_the_database_file_holds_no_credential_value_in_clear(sqlite_server: Any
     distinctive = {value for value in values if len(value) >= 6}
     assert OTHER_OWNER in distinctive
     assert "zebra0-metadata-note" in distinctive
-    database = Path(server.database_url.split(":///", 1)[1])
-    files = [path for path in (database, Path(f"{database}-wal")) if path.exists()]
-    raw = b"".join(path.read_bytes() for path in files)
-    assert len(raw) > 0
-    found = sorted(value for value in distinctive if value.encode() in raw)
-    assert found == []
+    assert _found_in_files(server, distinctive) == []
 
     # Restarted with the key, everything reads back, and duplicates still meet.
     server.start()
@@ -87,6 +92,40 @@ def test_the_database_file_holds_no_credential_value_in_clear(sqlite_server: Any
     assert [entry["witness_type"] for entry in listed] == ["native", *["unsigned"] * 3]
     assert [store(server, credential)["result"] for credential in credentials] == answers
     assert len(server.stored()) == 4
+
+
+def test_a_store_waiting_for_a_decision_is_sealed_too(sqlite_server: Any) -> None:
+    """In prompt mode a credential waits in the database; encryption at rest covers it there."""
+    server: Server = sqlite_server({"storage": {"encryption_key": KEY_A}, **prompt_settings()})
+    caller = Caller()
+    try:
+        entry, waiting = pending_store(server, caller)
+        # Its long values: numbers, the issuer's key, the salt; not the wallet's own account.
+        distinctive = {value for value in _leaves(seed_credential()) if len(value) >= 12}
+        distinctive -= {ACCOUNT}
+        assert len(distinctive) >= 5
+        assert _found_in_files(server, distinctive) == []
+
+        listed = server.cli("approvals", "list", "--json")
+        assert listed.returncode == 0, listed.stderr
+        (shown,) = json.loads(listed.stdout)
+        assert shown["credential"] == seed_credential()
+        with_key(server, None)
+        keyless = server.cli("approvals", "list")
+        assert keyless.returncode == 2
+        assert keyless.stderr.strip().splitlines() == [
+            "wallet-rpc: the database holds encrypted credentials: set [storage] encryption_key"
+            " (or WALLET_RPC_ENCRYPTION_KEY)"
+        ]
+        with_key(server, KEY_A)
+
+        approved = server.cli("approvals", "approve", str(entry["id"]))
+        assert approved.returncode == 0, approved.stderr
+        assert "error" not in answer(waiting)
+        assert [stored["credential"] for stored in server.stored()] == [seed_credential()]
+    finally:
+        server.stop()  # answers a call still waiting, should an assertion have failed
+        caller.close()
 
 
 def test_a_wrong_or_missing_key_stops_start_up_with_one_line(make_server: ServerFactory) -> None:

@@ -20,8 +20,10 @@ from wallet_rpc.service import prompt
 from wallet_rpc.service.prompt import PendingRequest
 from wallet_rpc.storage.approvals import Decision, Recorded
 from wallet_rpc.storage.database import Database
+from wallet_rpc.storage.sealing import StorageKeyError, check_storage_key, sealer_for
 
 EXIT_NOT_PENDING = 1
+EXIT_USAGE = 2
 
 
 def add_approvals_parser(
@@ -72,13 +74,16 @@ def _print_listing(pending: list[PendingRequest], as_json: bool) -> None:
 
 async def _run(config: Config, arguments: argparse.Namespace) -> int:
     database = Database(config.database.url)
+    sealer = sealer_for(config.storage.encryption_key_bytes)
     try:
         await database.migrate()
+        # The key that opens stored credentials opens waiting ones too.
+        await check_storage_key(database, sealer, register=False)
         if arguments.action == "list":
-            _print_listing(await prompt.pending_requests(database), arguments.json)
+            _print_listing(await prompt.pending_requests(database, sealer), arguments.json)
             return 0
         approval_id: str = arguments.id
-        entry = await prompt.pending_request(database, approval_id)
+        entry = await prompt.pending_request(database, sealer, approval_id)
         if entry is None:
             print(
                 f"wallet-rpc: no request {approval_id} is waiting"
@@ -107,4 +112,8 @@ async def _run(config: Config, arguments: argparse.Namespace) -> int:
 
 
 def run_approvals(config: Config, arguments: argparse.Namespace) -> int:
-    return asyncio.run(_run(config, arguments))
+    try:
+        return asyncio.run(_run(config, arguments))
+    except StorageKeyError as error:
+        print(f"wallet-rpc: {error}", file=sys.stderr)
+        return EXIT_USAGE

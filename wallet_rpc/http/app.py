@@ -83,7 +83,7 @@ def create_app(
         audit = AuditQueue(database)
         app[appkeys.DATABASE] = database
         # The approval page works in every mode; only prompt mode makes requests wait on it.
-        prompt = PromptApprover(database, config.approval.timeout_seconds)
+        prompt = PromptApprover(database, sealer, config.approval.timeout_seconds)
         app[appkeys.APPROVALS] = prompt
         app[appkeys.WALLET] = WalletService(
             config,

@@ -10,7 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from wallet_rpc import appkeys
 from wallet_rpc.config import Config
-from wallet_rpc.service.prompt import pending_requests
+from wallet_rpc.service.prompt import pending_count
 from wallet_rpc.storage import repository
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ async def metrics(request: web.Request) -> web.StreamResponse:
     # Read at scrape time: both are shared by every replica on the database.
     try:
         call_metrics.stored_credentials.set(await repository.count_credentials(database))
-        call_metrics.pending_approvals.set(len(await pending_requests(database)))
+        call_metrics.pending_approvals.set(await pending_count(database))
     except Exception:  # the request counters are still worth serving
         logger.warning("cannot read store gauges for /metrics", exc_info=True)
     body = generate_latest(call_metrics.registry)

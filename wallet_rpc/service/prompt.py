@@ -26,6 +26,7 @@ from wallet_rpc.service.presentation import CredentialView, describe_credential_
 from wallet_rpc.storage import approvals
 from wallet_rpc.storage.approvals import Decision, Recorded
 from wallet_rpc.storage.database import Database
+from wallet_rpc.storage.sealing import Sealer
 
 logger = logging.getLogger(__name__)
 
@@ -94,14 +95,20 @@ def _shown(pending: approvals.PendingApproval) -> PendingRequest:
     )
 
 
-async def pending_requests(database: Database) -> list[PendingRequest]:
+async def pending_requests(database: Database, sealer: Sealer) -> list[PendingRequest]:
     """Every request waiting for a decision, in any process on this database."""
-    return [_shown(pending) for pending in await approvals.list_pending(database)]
+    return [_shown(pending) for pending in await approvals.list_pending(database, sealer)]
 
 
-async def pending_request(database: Database, approval_id: str) -> PendingRequest | None:
-    pending = await approvals.get_pending(database, approval_id)
+async def pending_request(
+    database: Database, sealer: Sealer, approval_id: str
+) -> PendingRequest | None:
+    pending = await approvals.get_pending(database, sealer, approval_id)
     return None if pending is None else _shown(pending)
+
+
+async def pending_count(database: Database) -> int:
+    return await approvals.count_pending(database)
 
 
 async def record_decision(
@@ -158,11 +165,13 @@ class PromptApprover:
     def __init__(
         self,
         database: Database,
+        sealer: Sealer,
         timeout_seconds: float,
         *,
         poll_seconds: float = DEFAULT_POLL_SECONDS,
     ) -> None:
         self._database = database
+        self._sealer = sealer
         self._timeout = timeout_seconds
         self._poll_seconds = poll_seconds
         self._waiting: dict[str, _Waiter] = {}
@@ -179,7 +188,11 @@ class PromptApprover:
         )
         approval_id = await self._database.write(
             approvals.add_pending(
-                request.method, request.origin, credential_json, timedelta(seconds=self._timeout)
+                request.method,
+                request.origin,
+                credential_json,
+                timedelta(seconds=self._timeout),
+                self._sealer,
             )
         )
         waiter = _Waiter(requester_present.get())
@@ -202,7 +215,7 @@ class PromptApprover:
             raise UserRejected()
 
     async def pending(self) -> list[PendingRequest]:
-        return await pending_requests(self._database)
+        return await pending_requests(self._database, self._sealer)
 
     async def record(self, approval_id: str, decision: Decision, shown_origin: str) -> Recorded:
         """Record a decision made through this process, and wake its waiter if it is here."""

@@ -9,17 +9,21 @@ seen by the waiter or refused to the decider, never lost in between.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from wallet_rpc.storage.database import Database
+from wallet_rpc.storage.sealing import SealedBodyError, Sealer, unsealed
 from wallet_rpc.storage.tables import pending_approvals
 from wallet_rpc.storage.writer import WriteJob
+
+logger = logging.getLogger(__name__)
 
 # Rows of a process that died while waiting stay until this long past their expiry.
 _ABANDONED_ROW_GRACE = timedelta(minutes=1)
@@ -46,6 +50,7 @@ class PendingApproval:
     id: str
     method: str
     origin: str
+    # None also when it is sealed with a key other than the configured one.
     credential_json: str | None
     requested_at: datetime
     expires_at: datetime
@@ -66,10 +71,19 @@ def new_approval_id() -> str:
     return secrets.token_hex(_ID_BYTES)
 
 
+def _sealing_binding(approval_id: str) -> str:
+    # A stored body is bound to its row's (origin, dedup key); a waiting one to (origin, id).
+    return f"approval {approval_id}"
+
+
 def add_pending(
-    method: str, origin: str, credential_json: str | None, timeout: timedelta
+    method: str, origin: str, credential_json: str | None, timeout: timedelta, sealer: Sealer
 ) -> WriteJob[str]:
-    """Insert a waiting request under a fresh random id; answer the id."""
+    """Insert a waiting request under a fresh random id; answer the id.
+
+    Its credential is sealed as stored credentials are, so that encryption at
+    rest covers it while it waits.
+    """
 
     def job(connection: Connection) -> str:
         now = datetime.now(UTC)
@@ -84,12 +98,18 @@ def add_pending(
                 select(pending_approvals.c.id).where(pending_approvals.c.id == approval_id)
             ).first()
             if taken is None:
+                sealed = (
+                    None
+                    if credential_json is None
+                    else sealer.seal(credential_json, origin, _sealing_binding(approval_id))
+                )
                 connection.execute(
                     pending_approvals.insert().values(
                         id=approval_id,
                         method=method,
                         origin=origin,
-                        credential=credential_json,
+                        credential=sealed,
+                        key_id=None if sealed is None else sealer.key_id,
                         requested_at=now,
                         expires_at=now + timeout,
                     )
@@ -142,12 +162,21 @@ def close_pending(approval_id: str) -> WriteJob[DecisionRecord | None]:
     return job
 
 
-def _pending(row: Any) -> PendingApproval:
+def _pending(row: Any, sealer: Sealer) -> PendingApproval:
+    credential_json = None
+    if row.credential is not None:
+        try:
+            credential_json = unsealed(
+                sealer, row.credential, row.key_id, row.origin, _sealing_binding(row.id)
+            )
+        except SealedBodyError:
+            # Left by a process that ran with another key; its decision still works.
+            logger.warning("approval %s: its credential does not open with this key", row.id)
     return PendingApproval(
         id=row.id,
         method=row.method,
         origin=row.origin,
-        credential_json=row.credential,
+        credential_json=credential_json,
         requested_at=_utc(row.requested_at),
         expires_at=_utc(row.expires_at),
     )
@@ -158,6 +187,7 @@ _PENDING_COLUMNS = (
     pending_approvals.c.method,
     pending_approvals.c.origin,
     pending_approvals.c.credential,
+    pending_approvals.c.key_id,
     pending_approvals.c.requested_at,
     pending_approvals.c.expires_at,
 )
@@ -170,7 +200,17 @@ def _undecided_now() -> Any:
     )
 
 
-async def list_pending(database: Database) -> list[PendingApproval]:
+async def count_pending(database: Database) -> int:
+    def job(connection: Connection) -> int:
+        counted = connection.execute(
+            select(func.count()).select_from(pending_approvals).where(*_undecided_now())
+        ).scalar_one()
+        return int(counted)
+
+    return await database.query(job)
+
+
+async def list_pending(database: Database, sealer: Sealer) -> list[PendingApproval]:
     """Requests waiting for a decision, oldest first."""
 
     def job(connection: Connection) -> list[PendingApproval]:
@@ -179,19 +219,21 @@ async def list_pending(database: Database) -> list[PendingApproval]:
             .where(*_undecided_now())
             .order_by(pending_approvals.c.requested_at, pending_approvals.c.id)
         )
-        return [_pending(row) for row in rows]
+        return [_pending(row, sealer) for row in rows]
 
     return await database.query(job)
 
 
-async def get_pending(database: Database, approval_id: str) -> PendingApproval | None:
+async def get_pending(
+    database: Database, sealer: Sealer, approval_id: str
+) -> PendingApproval | None:
     def job(connection: Connection) -> PendingApproval | None:
         row = connection.execute(
             select(*_PENDING_COLUMNS).where(
                 pending_approvals.c.id == approval_id, *_undecided_now()
             )
         ).first()
-        return None if row is None else _pending(row)
+        return None if row is None else _pending(row, sealer)
 
     return await database.query(job)
 

@@ -61,8 +61,10 @@ pending_approvals = Table(
     Column("id", String(32), primary_key=True),
     Column("method", String(64), nullable=False),
     Column("origin", String(255), nullable=False),
-    # The credential as received (JSON), for store requests.
+    # The credential as received (JSON), for store requests; sealed like a stored body.
     Column("credential", Text, nullable=True),
+    # The storage key the credential is sealed with; NULL: in clear, or no credential.
+    Column("key_id", String(32), nullable=True),
     Column("requested_at", DateTime(timezone=True), nullable=False),
     # Past this, nobody waits for the row any more (also after a crash).
     Column("expires_at", DateTime(timezone=True), nullable=False),
