@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 from tests.support import ALLOWED_ORIGIN, Server
+from wallet_rpc.storage.audit import AuditEntry, insert_audit
+from wallet_rpc.storage.database import Database
 
 ACCOUNT = "B62qpjxUpgdjzwQfd8q2gzxi99wN7SCgmofpvw27MBkfNHfHoY2VH32"
 # Another valid address, as the owner of credentials that are not the wallet's own.
@@ -56,6 +60,23 @@ def audit_of(server: Server, count: int) -> list[dict[str, Any]]:
         time.sleep(0.05)
         entries = audit(server)
     return entries
+
+
+def add_audit_rows(server: Server, moments: list[datetime]) -> None:
+    """Rows in the server's trail as if calls had come at these moments (the server may run)."""
+    entries = [AuditEntry(at, ALLOWED_ORIGIN, "wallet_info", None, None) for at in moments]
+
+    async def add() -> None:
+        database = Database(server.database_url)
+        await database.open()
+        try:
+            await database.write(lambda connection: insert_audit(connection, entries))
+        finally:
+            await database.close()
+
+    # A thread of its own: the caller may be inside an event loop.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, add()).result()
 
 
 def with_key(server: Server, key: str | None) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 from tests.conftest import ServerFactory
 from tests.operations_support import (
     ACCOUNT,
+    AUDIT_WAIT_SECONDS,
+    add_audit_rows,
     audit,
     audit_of,
     store,
@@ -115,3 +118,27 @@ def test_the_trail_filters_by_origin_and_time(make_server: ServerFactory) -> Non
     assert listed.returncode == 0
     assert listed.stdout.count("\n") == 2
     assert "mina_requestAccounts\tok" in listed.stdout
+
+
+def test_rows_past_the_retention_are_pruned_in_batches_at_start(make_server: ServerFactory) -> None:
+    server = make_server()
+    server.call("mina_requestAccounts")
+    now = datetime.now(UTC)
+    # More than two batches (PRUNE_BATCH_ROWS) of old rows, and some inside the retention.
+    old = [now - timedelta(days=3, seconds=n) for n in range(12_001)]
+    recent = [now - timedelta(hours=23, seconds=n) for n in range(3)]
+    add_audit_rows(server, old + recent)
+    assert len(audit_of(server, 12_005)) == 12_005
+    assert server.stop() == 0
+
+    server.settings["storage"] = {"audit_retention_days": 1}
+    server.write_config()
+    server.start()
+
+    deadline = time.monotonic() + AUDIT_WAIT_SECONDS
+    while len(entries := audit(server)) > 4 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    kept = sorted(datetime.fromisoformat(str(entry["at"])) for entry in entries)
+    assert kept[:3] == sorted(recent)
+    assert [entry["method"] for entry in entries][-1] == "mina_requestAccounts"
+    assert len(entries) == 4

@@ -137,6 +137,8 @@ def decode_encryption_key(text: str) -> bytes:
 class StorageConfig(_Section):
     # Unset: credential bodies are stored in clear. Kept out of repr: it is a secret.
     encryption_key: str | None = Field(default=None, repr=False)
+    # Audit rows older than this many days are deleted; 0 keeps every row.
+    audit_retention_days: int = Field(default=0, ge=0)
 
     @field_validator("encryption_key")
     @classmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
 
 from aiohttp import web
 
@@ -26,7 +27,7 @@ from wallet_rpc.service.approval import ApproveAll, Approver, RejectAll
 from wallet_rpc.service.prompt import PromptApprover
 from wallet_rpc.service.verification import CredentialVerifier, signature_pool
 from wallet_rpc.service.wallet import WalletService
-from wallet_rpc.storage.audit import AuditQueue
+from wallet_rpc.storage.audit import AuditPruner, AuditQueue
 from wallet_rpc.storage.database import Database
 from wallet_rpc.storage.sealing import check_storage_key, sealer_for
 
@@ -81,6 +82,10 @@ def create_app(
             await database.close()
             raise
         audit = AuditQueue(database)
+        retention = config.storage.audit_retention_days
+        pruner = AuditPruner(database, timedelta(days=retention)) if retention else None
+        if pruner is not None:
+            pruner.start()
         app[appkeys.DATABASE] = database
         # The approval page works in every mode; only prompt mode makes requests wait on it.
         prompt = PromptApprover(database, sealer, config.approval.timeout_seconds)
@@ -99,6 +104,8 @@ def create_app(
             Observers(observers),
         )
         yield
+        if pruner is not None:
+            await pruner.close()
         await audit.close()
         await database.close()
         if access_log is not None:

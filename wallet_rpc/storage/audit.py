@@ -9,18 +9,20 @@ caller does not wait for that commit, so such rows may appear one commit late.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import deque
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 
 from wallet_rpc.storage.database import Database
 from wallet_rpc.storage.sqlite_driver import MultiRowInsert, driver_of, sqlite_datetime
 from wallet_rpc.storage.tables import audit_log
+from wallet_rpc.storage.writer import WriteJob
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +30,9 @@ ORIGIN_LIMIT = 255
 # After a failed flush (database down, writer overloaded), before the next try.
 _RETRY_SECONDS = 1.0
 METHOD_LIMIT = 64
+# Rows deleted per write job when pruning: calls get the writer between batches.
+PRUNE_BATCH_ROWS = 5000
+_PRUNE_EVERY_SECONDS = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +84,12 @@ _INSERT_SQLITE = MultiRowInsert(
 
 def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _comparable(moment: datetime, connection: Connection) -> datetime:
+    # Stored as UTC; SQLite compares the text form, which needs a naive value.
+    moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None) if connection.dialect.name == "sqlite" else moment
 
 
 def insert_audit(connection: Connection, entries: list[AuditEntry]) -> None:
@@ -197,11 +208,7 @@ async def list_audit(
         if origin is not None:
             query = query.where(audit_log.c.origin == origin)
         if since is not None:
-            # Stored as UTC; SQLite compares the text form, which needs a naive value.
-            moment = since.astimezone(UTC)
-            if connection.dialect.name == "sqlite":
-                moment = moment.replace(tzinfo=None)
-            query = query.where(audit_log.c.at >= moment)
+            query = query.where(audit_log.c.at >= _comparable(since, connection))
         if limit is not None:
             query = (
                 query.order_by(None)
@@ -223,3 +230,58 @@ async def list_audit(
         return rows[::-1] if limit is not None else rows
 
     return await database.query(job)
+
+
+def prune_before(cutoff: datetime) -> WriteJob[int]:
+    """Delete up to PRUNE_BATCH_ROWS of the oldest rows from before `cutoff`; answer how many."""
+
+    def job(connection: Connection) -> int:
+        oldest = (
+            select(audit_log.c.id)
+            .where(audit_log.c.at < _comparable(cutoff, connection))
+            .order_by(audit_log.c.at)
+            .limit(PRUNE_BATCH_ROWS)
+        )
+        removed = connection.execute(delete(audit_log).where(audit_log.c.id.in_(oldest)))
+        return int(removed.rowcount)
+
+    return job
+
+
+class AuditPruner:
+    """Keeps the trail to its retention: prunes at start, then hourly, one batch per write job."""
+
+    def __init__(self, database: Database, keep: timedelta) -> None:
+        self._database = database
+        self._keep = keep
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="audit-pruner")
+
+    async def prune(self) -> int:
+        cutoff = datetime.now(UTC) - self._keep
+        total = 0
+        while True:
+            removed = await self._database.write(prune_before(cutoff))
+            total += removed
+            if removed < PRUNE_BATCH_ROWS:
+                return total
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                removed = await self.prune()
+            except Exception:  # the database may be down for a while; the next round retries
+                logger.warning("audit rows not pruned; will retry", exc_info=True)
+            else:
+                if removed:
+                    logger.info("audit: removed %d rows older than %s", removed, self._keep)
+            await asyncio.sleep(_PRUNE_EVERY_SECONDS)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
