@@ -82,10 +82,6 @@ def create_app(
             await database.close()
             raise
         audit = AuditQueue(database)
-        retention = config.storage.audit_retention_days
-        pruner = AuditPruner(database, timedelta(days=retention)) if retention else None
-        if pruner is not None:
-            pruner.start()
         app[appkeys.DATABASE] = database
         # The approval page works in every mode; only prompt mode makes requests wait on it.
         prompt = PromptApprover(database, sealer, config.approval.timeout_seconds)
@@ -103,6 +99,10 @@ def create_app(
             config.server.max_batch,
             Observers(observers),
         )
+        retention = config.storage.audit_retention_days
+        pruner = AuditPruner(database, timedelta(days=retention)) if retention else None
+        if pruner is not None:
+            pruner.start()
         yield
         if pruner is not None:
             await pruner.close()
