@@ -23,7 +23,6 @@ from wallet_rpc.storage.writer import (
     Outcome,
     WriteJob,
     run_jobs_in_transactions,
-    run_jobs_in_transactions_async,
 )
 
 T = TypeVar("T")
@@ -225,9 +224,14 @@ class Database:
 
     async def _run_group(self, jobs: list[WriteJob[Any]]) -> list[Outcome]:
         if self._sqlite_writer_engine is not None:
-            return await run_jobs_in_transactions_async(self._sqlite_transaction, jobs)
+            return await run_jobs_in_transactions(self._sqlite_transaction, jobs)
         async with self.engine.connect() as connection:
-            return await connection.run_sync(_run_on_async_connection, jobs)
+
+            async def transaction(work: Callable[[Connection], list[Any]]) -> list[Any]:
+                async with connection.begin():
+                    return await connection.run_sync(work)
+
+            return await run_jobs_in_transactions(transaction, jobs)
 
 
 _CHECKPOINT = "PRAGMA wal_checkpoint(PASSIVE)"
@@ -347,12 +351,3 @@ def _postgres_engine(
         },
         **options,
     )
-
-
-def _run_on_async_connection(connection: Connection, jobs: list[WriteJob[Any]]) -> list[Outcome]:
-    @contextlib.contextmanager
-    def begin() -> Any:
-        with connection.begin():
-            yield connection
-
-    return run_jobs_in_transactions(begin, jobs)

@@ -71,15 +71,21 @@ def _run_all(connection: Connection, jobs: list[WriteJob[Any]]) -> list[Any]:
     return results
 
 
-def run_jobs_in_transactions(begin: Callable[[], Any], jobs: list[WriteJob[Any]]) -> list[Outcome]:
+def _single(job: WriteJob[Any]) -> Callable[[Connection], list[Any]]:
+    return lambda connection: [job(connection)]
+
+
+async def run_jobs_in_transactions(
+    transaction: Callable[[Callable[[Connection], list[Any]]], Awaitable[list[Any]]],
+    jobs: list[WriteJob[Any]],
+) -> list[Outcome]:
     """Run jobs in one transaction; if it fails, give each a transaction of its own.
 
-    `begin` opens a transaction context on a Connection (engine.begin or
-    connection.begin for the SQLite writer's own connection).
+    `transaction(work)` runs `work` on a Connection inside a transaction and
+    answers its result once committed.
     """
     try:
-        with begin() as connection:
-            return [(True, result) for result in _run_all(connection, jobs)]
+        return [(True, result) for result in await transaction(lambda c: _run_all(c, jobs))]
     except Exception:  # retried one by one below, each failure kept for its caller
         if len(jobs) == 1:
             logger.exception("write job failed")
@@ -87,34 +93,8 @@ def run_jobs_in_transactions(begin: Callable[[], Any], jobs: list[WriteJob[Any]]
     outcomes: list[Outcome] = []
     for job in jobs:
         try:
-            with begin() as connection:
-                outcomes.append((True, job(connection)))
-        except Exception:  # reported to this job's caller only
-            logger.exception("write job failed")
-            outcomes.append((False, _storage_failure()))
-    return outcomes
-
-
-def _single(job: WriteJob[Any]) -> Callable[[Connection], list[Any]]:
-    return lambda connection: [job(connection)]
-
-
-async def run_jobs_in_transactions_async(
-    transaction: Callable[[Callable[[Connection], list[Any]]], Awaitable[list[Any]]],
-    jobs: list[WriteJob[Any]],
-) -> list[Outcome]:
-    """run_jobs_in_transactions for a writer whose commit is awaited."""
-    try:
-        return [(True, result) for result in await transaction(lambda c: _run_all(c, jobs))]
-    except Exception:
-        if len(jobs) == 1:
-            logger.exception("write job failed")
-            return [(False, _storage_failure())]
-    outcomes: list[Outcome] = []
-    for job in jobs:
-        try:
             outcomes.append((True, (await transaction(_single(job)))[0]))
-        except Exception:
+        except Exception:  # reported to this job's caller only
             logger.exception("write job failed")
             outcomes.append((False, _storage_failure()))
     return outcomes
