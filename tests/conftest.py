@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from tests.approval_support import Caller
 from tests.databases import (
     POSTGRES_URL_VARIABLE,
     SKIP_REASON,
@@ -95,6 +96,14 @@ def make_server(tmp_path: Path, database_url: str) -> Iterator[ServerFactory]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def caller() -> Iterator[Caller]:
+    """Calls made in the background, as a dApp waiting on prompt mode would."""
+    background = Caller()
+    yield background
+    background.close()
 
 
 @pytest.fixture

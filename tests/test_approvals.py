@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import socket
 import urllib.parse
-from collections.abc import Iterator
 
 import pytest
 
@@ -30,13 +29,6 @@ from tests.approval_support import (
 )
 from tests.conftest import ServerFactory
 from tests.support import ALLOWED_ORIGIN, Server, non_loopback_address, seed_credential
-
-
-@pytest.fixture
-def caller() -> Iterator[Caller]:
-    background = Caller()
-    yield background
-    background.close()
 
 
 @pytest.fixture

@@ -66,13 +66,6 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 @pytest.fixture
-def caller() -> Iterator[Caller]:
-    background = Caller()
-    yield background
-    background.close()
-
-
-@pytest.fixture
 def wallet(make_server: ServerFactory) -> Server:
     return make_server(prompt_settings())
 

@@ -94,38 +94,35 @@ def test_the_database_file_holds_no_credential_value_in_clear(sqlite_server: Any
     assert len(server.stored()) == 4
 
 
-def test_a_store_waiting_for_a_decision_is_sealed_too(sqlite_server: Any) -> None:
+def test_a_store_waiting_for_a_decision_is_sealed_too(caller: Caller, sqlite_server: Any) -> None:
     """In prompt mode a credential waits in the database; encryption at rest covers it there."""
+    # `caller` comes first, so it closes after the server stops: a call still
+    # waiting, should an assertion fail, is answered by the stop.
     server: Server = sqlite_server({"storage": {"encryption_key": KEY_A}, **prompt_settings()})
-    caller = Caller()
-    try:
-        entry, waiting = pending_store(server, caller)
-        # Its long values: numbers, the issuer's key, the salt; not the wallet's own account.
-        distinctive = {value for value in _leaves(seed_credential()) if len(value) >= 12}
-        distinctive -= {ACCOUNT}
-        assert len(distinctive) >= 5
-        assert _found_in_files(server, distinctive) == []
+    entry, waiting = pending_store(server, caller)
+    # Its long values: numbers, the issuer's key, the salt; not the wallet's own account.
+    distinctive = {value for value in _leaves(seed_credential()) if len(value) >= 12}
+    distinctive -= {ACCOUNT}
+    assert len(distinctive) >= 5
+    assert _found_in_files(server, distinctive) == []
 
-        listed = server.cli("approvals", "list", "--json")
-        assert listed.returncode == 0, listed.stderr
-        (shown,) = json.loads(listed.stdout)
-        assert shown["credential"] == seed_credential()
-        with_key(server, None)
-        keyless = server.cli("approvals", "list")
-        assert keyless.returncode == 2
-        assert keyless.stderr.strip().splitlines() == [
-            "wallet-rpc: the database holds encrypted credentials: set [storage] encryption_key"
-            " (or WALLET_RPC_ENCRYPTION_KEY)"
-        ]
-        with_key(server, KEY_A)
+    listed = server.cli("approvals", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    (shown,) = json.loads(listed.stdout)
+    assert shown["credential"] == seed_credential()
+    with_key(server, None)
+    keyless = server.cli("approvals", "list")
+    assert keyless.returncode == 2
+    assert keyless.stderr.strip().splitlines() == [
+        "wallet-rpc: the database holds encrypted credentials: set [storage] encryption_key"
+        " (or WALLET_RPC_ENCRYPTION_KEY)"
+    ]
+    with_key(server, KEY_A)
 
-        approved = server.cli("approvals", "approve", str(entry["id"]))
-        assert approved.returncode == 0, approved.stderr
-        assert "error" not in answer(waiting)
-        assert [stored["credential"] for stored in server.stored()] == [seed_credential()]
-    finally:
-        server.stop()  # answers a call still waiting, should an assertion have failed
-        caller.close()
+    approved = server.cli("approvals", "approve", str(entry["id"]))
+    assert approved.returncode == 0, approved.stderr
+    assert "error" not in answer(waiting)
+    assert [stored["credential"] for stored in server.stored()] == [seed_credential()]
 
 
 def test_a_wrong_or_missing_key_stops_start_up_with_one_line(make_server: ServerFactory) -> None:
