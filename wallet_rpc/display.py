@@ -24,8 +24,6 @@ def for_person(text: str) -> str:
     if text.isprintable():  # no Cc or Cf in it: the common case, at C speed
         return text
     return "".join(
-        _escaped(character)
-        if unicodedata.category(character) in _HIDDEN_CATEGORIES
-        else character
+        _escaped(character) if unicodedata.category(character) in _HIDDEN_CATEGORIES else character
         for character in text
     )
