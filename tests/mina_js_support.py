@@ -73,7 +73,7 @@ def ensure_packages() -> None:
 
 def bundle(entry: Path, outfile: Path) -> None:
     """One ES module with everything it imports, resolved in the example's node_modules."""
-    subprocess.run(
+    built = subprocess.run(
         [
             str(ESBUILD),
             str(entry),
@@ -85,9 +85,11 @@ def bundle(entry: Path, outfile: Path) -> None:
         ],
         cwd=REPO,
         env={**os.environ, "NODE_PATH": str(NODE_MODULES)},
-        check=True,
         capture_output=True,
+        text=True,
+        check=False,
     )
+    assert built.returncode == 0, f"esbuild could not bundle {entry}:\n{built.stderr}"
 
 
 def copy_example(destination: Path) -> Path:
