@@ -256,7 +256,8 @@ def test_disallowed_origin_cannot_store(
 
 def test_announces_on_load_and_on_request(page: Page, site: StaticSite, wallet: Server) -> None:
     open_provider_page(page, site, wallet)
-    assert page.evaluate("window.announced") == ["wallet-rpc"]
+    # window.mina first, then the one in Pallad's dialect (tests/test_browser_mina_js.py).
+    assert page.evaluate("window.announced") == ["wallet-rpc", "pallad"]
     detail = page.evaluate(
         """() => new Promise((resolve) => {
           window.addEventListener("mina:announceProvider", async (event) => {
@@ -284,7 +285,7 @@ def test_announces_on_load_and_on_request(page: Page, site: StaticSite, wallet: 
         "rdns": "local.wallet-rpc",
     }
     assert info["icon"].startswith("data:image/")
-    assert page.evaluate("window.announced") == ["wallet-rpc", "wallet-rpc"]
+    assert page.evaluate("window.announced") == ["wallet-rpc", "pallad", "wallet-rpc", "pallad"]
 
 
 def test_accounts_changed_follows_connect_and_disconnect(
