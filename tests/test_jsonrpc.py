@@ -10,8 +10,6 @@ import pytest
 from tests.conftest import ServerFactory
 from tests.support import Server, error_code
 
-INVALID_REQUEST = {"code": -32600, "message": "Invalid Request"}
-
 
 def invalid_request_answer(answer: dict[str, Any]) -> None:
     assert answer["jsonrpc"] == "2.0"

@@ -17,7 +17,6 @@ from wallet_rpc.mina.signing import public_key_of, sign_native_credential
 ISSUER_KEY = 123456789
 ISSUER = encode_public_key(public_key_of(ISSUER_KEY))
 OWNER = "B62qpjxUpgdjzwQfd8q2gzxi99wN7SCgmofpvw27MBkfNHfHoY2VH32"
-DOCS_ISSUER = seed_credential()["witness"]["issuer"]["value"]
 SAMPLES = Path(__file__).parent / "data" / "mina_attestations_samples.json"
 
 

@@ -46,7 +46,11 @@ def create_app(
     config: Config, extra_methods: Mapping[str, Method] | None = None
 ) -> web.Application:
     """The whole server; `extra_methods` adds JSON-RPC methods beside the wallet's own."""
-    app = web.Application(client_max_size=config.server.max_body_bytes)
+    app = web.Application(
+        client_max_size=config.server.max_body_bytes,
+        # Bodies are decoded by the handler that reads them (http/content_coding.py).
+        handler_args={"auto_decompress": False},
+    )
     app[appkeys.CONFIG] = config
     app[appkeys.APPROVAL_FORM_TOKEN] = approvals.new_form_token()
     methods = {

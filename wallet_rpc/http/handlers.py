@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 from aiohttp import hdrs, web
 
 from wallet_rpc import appkeys
+from wallet_rpc.http.content_coding import BodyRefused, body_coding, decode_body
 from wallet_rpc.methods import CallContext
 from wallet_rpc.rpc.envelope import encode
-from wallet_rpc.service.prompt import requester_present
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +23,17 @@ def plain_answer(status: int, text: str) -> web.Response:
     return web.Response(status=status, text=text + "\n", content_type="text/plain")
 
 
+def origin_header(request: web.Request) -> str | None:
+    """The request's Origin header; several are one value joined by ", " (no origin at all).
+
+    RFC 9110 section 5.3 makes repeated fields one comma-separated list; a
+    browser sends exactly one Origin, so a request with more is not a
+    browser's and must not pass as the first (or the last) of them.
+    """
+    values = request.headers.getall(hdrs.ORIGIN, ())
+    return ", ".join(values) if values else None
+
+
 def with_http_rules(handler: Handler) -> Handler:
     """A route's handler under the rules every answer follows.
 
@@ -30,10 +41,11 @@ def with_http_rules(handler: Handler) -> Handler:
     chunking, a content coding that does not decode) is a 400 that closes the
     connection, whose stream is lost; anything else is a 500 with no detail.
     Allowed origins get `Access-Control-Allow-Origin` on every answer,
-    errors included. Wrapped into each route rather than installed as a
-    middleware: with any middleware, aiohttp runs every request through two
-    more coroutine layers and a cache lookup, about 20 us of a store's ~200
-    (docs/decisions.md).
+    errors included: the origin in normal form, which is what a browser
+    sends and compares the header with, and never a client's other spelling.
+    Wrapped into each route rather than installed as a middleware: with any
+    middleware, aiohttp runs every request through two more coroutine layers
+    and a cache lookup, about 20 us of a store's ~200 (docs/decisions.md).
     """
 
     async def handle(request: web.Request) -> web.StreamResponse:
@@ -55,9 +67,10 @@ def with_http_rules(handler: Handler) -> Handler:
                 logger.exception("unhandled error in %s %s", request.method, request.path)
             # else the client hung up mid-request: nobody to answer, nothing to log.
             response = plain_answer(500, "Internal Server Error")
-        origin = request.headers.get("Origin")
+        header = origin_header(request)
         response.headers["Vary"] = "Origin"
-        if origin is not None and request.app[appkeys.WALLET].is_allowed_origin(origin):
+        origin = None if header is None else request.app[appkeys.WALLET].allowed_origin(header)
+        if origin is not None:
             response.headers["Access-Control-Allow-Origin"] = origin
         return response
 
@@ -98,8 +111,8 @@ def add_routes(app: web.Application, routes: list[web.RouteDef]) -> None:
 
 
 async def preflight(request: web.Request) -> web.StreamResponse:
-    origin = request.headers.get("Origin")
-    if origin is None or not request.app[appkeys.WALLET].is_allowed_origin(origin):
+    header = origin_header(request)
+    if header is None or request.app[appkeys.WALLET].allowed_origin(header) is None:
         return plain_answer(403, "Origin not allowed")
     return web.Response(
         status=204,
@@ -114,21 +127,20 @@ async def preflight(request: web.Request) -> web.StreamResponse:
 async def json_rpc(request: web.Request) -> web.StreamResponse:
     if request.content_type != JSON:
         return plain_answer(415, "Content-Type must be application/json")
-    if (
-        request.content_length is not None
-        and request.content_length > request.app[appkeys.CONFIG].server.max_body_bytes
-    ):
+    max_body_bytes = request.app[appkeys.CONFIG].server.max_body_bytes
+    if request.content_length is not None and request.content_length > max_body_bytes:
         return plain_answer(413, "Request body too large")
-    body = await request.read()
-    envelope = request.app[appkeys.ENVELOPE]
-    context = CallContext(request.app[appkeys.WALLET], request.headers.get("Origin"))
-    # A call waiting for a person's decision (prompt mode) gives up when its
-    # client hangs up; aiohttp does not cancel handlers.
-    presence = requester_present.set(lambda: request.transport is not None)
     try:
-        answer = await envelope.answer(body, context)
-    finally:
-        requester_present.reset(presence)
+        coding = body_coding(request.headers.getall(hdrs.CONTENT_ENCODING, ()))
+        body = decode_body(await request.read(), coding, max_body_bytes)
+    except BodyRefused as refusal:
+        return plain_answer(refusal.status, refusal.reason)
+    context = CallContext(
+        request.app[appkeys.WALLET],
+        origin_header(request),
+        requester_present=lambda: request.transport is not None,
+    )
+    answer = await request.app[appkeys.ENVELOPE].answer(body, context)
     if answer is None:
         return web.Response(status=204)
     return web.Response(body=encode(answer), content_type=JSON)

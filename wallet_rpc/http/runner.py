@@ -1,5 +1,12 @@
 """Serving the application: aiohttp's runner, with its connection protocol held to SPEC section 2.
 
+Slow clients do not hold connections: one that has not sent a request's
+complete headers within `header_timeout` seconds (10) of its first byte, or of
+connecting, is closed, as is a keep-alive connection idle for
+`keepalive_timeout` seconds (75, aiohttp's own rule). aiohttp has no header
+timeout of its own: its keep-alive timer closes a connection waiting for a
+request, but restarts after every answer and defaults to an hour.
+
 Two things aiohttp's own protocol does that a client of ours must not see:
 
 - A body found malformed after its request's headers were handed to a handler
@@ -11,8 +18,8 @@ Two things aiohttp's own protocol does that a client of ours must not see:
   the client's bytes; ours carry the status phrase only, like every other
   plain-text answer.
 
-Both lean on aiohttp's internals (`_messages`, `_current_request`, `_ErrInfo`,
-the runner's `_make_server`); the versions that have them are pinned in
+These lean on aiohttp's internals (`_messages`, `_current_request`, `_waiter`,
+`_ErrInfo`, the runner's `_make_server`); the versions that have them are pinned in
 `constraints.txt`, and tests/test_http_protocol.py fails if they change.
 """
 
@@ -22,6 +29,7 @@ import asyncio
 import logging
 from contextlib import suppress
 from http import HTTPStatus
+from typing import Any
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler, _ErrInfo
@@ -30,10 +38,50 @@ from wallet_rpc.http.handlers import plain_answer
 
 logger = logging.getLogger(__name__)
 
+HEADER_TIMEOUT_SECONDS = 10.0
+KEEPALIVE_TIMEOUT_SECONDS = 75.0
+
 
 class _WalletRequestHandler(RequestHandler):
+    def __init__(self, manager: web.Server, *, header_timeout: float, **kwargs: Any) -> None:
+        super().__init__(manager, **kwargs)
+        self._header_timeout = header_timeout
+        self._header_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._arm_header_deadline()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._disarm_header_deadline()
+        super().connection_lost(exc)
+
+    def _waiting_for_a_request(self) -> bool:
+        return self._waiter is not None and not self._waiter.done()
+
+    def _arm_header_deadline(self) -> None:
+        self._header_deadline = self._loop.call_later(self._header_timeout, self._headers_overdue)
+
+    def _disarm_header_deadline(self) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def _headers_overdue(self) -> None:
+        self._header_deadline = None
+        if self._waiting_for_a_request():
+            logger.debug("closing a connection: no complete request headers in time")
+            self.force_close()
+
     def data_received(self, data: bytes) -> None:
+        # Bytes that arrive while no request is under way begin the next one's
+        # headers: from then on they have header_timeout seconds to complete.
+        if data and self._header_deadline is None and self._waiting_for_a_request():
+            self._arm_header_deadline()
+        requests_before = len(self._messages)
         super().data_received(data)
+        if len(self._messages) > requests_before:
+            self._disarm_header_deadline()
         if not self._messages:
             return
         newest, _ = self._messages[-1]
@@ -65,12 +113,32 @@ class _WalletRequestHandler(RequestHandler):
 
 
 class _WalletServer(web.Server):
+    def __init__(self, *args: Any, header_timeout: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._header_timeout = header_timeout
+
     def __call__(self) -> RequestHandler:
-        return _WalletRequestHandler(self, loop=self._loop, **self._kwargs)
+        return _WalletRequestHandler(
+            self, loop=self._loop, header_timeout=self._header_timeout, **self._kwargs
+        )
 
 
 class WalletAppRunner(web.AppRunner):
-    """`web.AppRunner` whose connections use the protocol above."""
+    """`web.AppRunner` whose connections use the protocol above.
+
+    The timeouts are SPEC section 2's unless a test asks for shorter ones.
+    """
+
+    def __init__(
+        self,
+        app: web.Application,
+        *,
+        header_timeout: float = HEADER_TIMEOUT_SECONDS,
+        keepalive_timeout: float = KEEPALIVE_TIMEOUT_SECONDS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(app, keepalive_timeout=keepalive_timeout, **kwargs)
+        self._header_timeout = header_timeout
 
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()
@@ -79,6 +147,7 @@ class WalletAppRunner(web.AppRunner):
             request_factory=server.request_factory,
             handler_cancellation=server.handler_cancellation,
             loop=asyncio.get_running_loop(),
+            header_timeout=self._header_timeout,
             **server._kwargs,
         )
 

@@ -43,7 +43,6 @@ def fast(value: int) -> int:
 
 
 P_FAST = fast(P)
-Q_FAST = fast(Q)
 
 
 def inverse_mod_p(value: int) -> int:

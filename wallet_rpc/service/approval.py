@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from wallet_rpc.errors import UserRejected
+
+
+def always_present() -> bool:
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +19,8 @@ class ApprovalRequest:
     origin: str
     # The credential as the person would be shown it, for store requests.
     credential: dict[str, Any] | None = None
+    # False once the requesting client has hung up, which withdraws a waiting request.
+    requester_present: Callable[[], bool] = always_present
 
 
 class Approver(Protocol):

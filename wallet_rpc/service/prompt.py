@@ -14,7 +14,6 @@ import contextlib
 import json
 import logging
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -36,17 +35,6 @@ METHOD_TITLES = {
     "mina_requestAccounts": "Connect: share the current account with this site",
     "mina_storePrivateCredential": "Store a private credential",
 }
-
-
-def _always_present() -> bool:
-    return True
-
-
-# Set by the transport for the request being handled: false once its client
-# has hung up, which withdraws a waiting request.
-requester_present: ContextVar[Callable[[], bool]] = ContextVar(
-    "requester_present", default=_always_present
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +183,7 @@ class PromptApprover:
                 self._sealer,
             )
         )
-        waiter = _Waiter(requester_present.get())
+        waiter = _Waiter(request.requester_present)
         self._waiting[approval_id] = waiter
         self._ensure_poller()
         logger.info("approval %s waits: %s from %s", approval_id, request.method, request.origin)

@@ -10,6 +10,7 @@ job (one transaction); any other call, and any call that fails, queues it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from wallet_rpc.errors import (
     OriginMismatch,
     WalletRpcError,
 )
-from wallet_rpc.service.approval import ApprovalRequest, Approver
+from wallet_rpc.service.approval import ApprovalRequest, Approver, always_present
 from wallet_rpc.service.credential import ValidCredential, parse_store_params
 from wallet_rpc.service.origins import OriginPolicy
 from wallet_rpc.service.rate_limit import RateLimiter
@@ -38,6 +39,8 @@ REVOKE_PERMISSIONS = "wallet_revokePermissions"
 INFO = "wallet_info"
 STORE_PRIVATE_CREDENTIAL = "mina_storePrivateCredential"
 _NO_ACCOUNTS = "[]"
+# The rate limiter's key for every origin that is not allowed: never an origin's normal form.
+NOT_ALLOWED = ""
 
 
 def _now() -> datetime:
@@ -81,20 +84,32 @@ class WalletService:
         code = error.code if isinstance(error, WalletRpcError) else InternalError.code
         self._audit.add(AuditEntry(_now(), self._audit_origin(origin_header), method, code, None))
 
-    def is_allowed_origin(self, origin_header: str) -> bool:
-        return self._origins.allowed(origin_header) is not None
+    def allowed_origin(self, origin_header: str) -> str | None:
+        """The header's origin in normal form if it is allowed (what CORS echoes), else None."""
+        return self._origins.allowed(origin_header)
 
     def _admit(self, origin_header: str | None) -> str:
-        """Rate limit, then origin: the checks every wallet method but mina_accounts shares."""
-        self._rate_limiter.check(origin_header or "")
-        return self._origins.resolve(origin_header)
+        """Rate limit, then origin: the checks every wallet method but mina_accounts shares.
 
-    async def request_accounts(self, origin_header: str | None) -> list[str]:
+        The budget is the origin's in normal form; requests whose origin is
+        not allowed all spend one budget, so inventing origins buys nothing.
+        """
+        origin = self._origins.request_origin(origin_header)
+        self._rate_limiter.check(NOT_ALLOWED if origin is None else origin)
+        if origin is None:
+            raise OriginMismatch()
+        return origin
+
+    async def request_accounts(
+        self, origin_header: str | None, requester_present: Callable[[], bool] = always_present
+    ) -> list[str]:
         try:
             origin = self._admit(origin_header)
             account = self._config.current_account
             if not await repository.is_connected(self._database, origin):
-                await self._approver.decide(ApprovalRequest(REQUEST_ACCOUNTS, origin))
+                await self._approver.decide(
+                    ApprovalRequest(REQUEST_ACCOUNTS, origin, requester_present=requester_present)
+                )
                 audit = AuditEntry(_now(), origin, REQUEST_ACCOUNTS, None, self._accounts_json)
                 await self._database.write(repository.connect_origin(origin, account, audit))
                 return [account]
@@ -141,7 +156,10 @@ class WalletService:
         return dict(self._info)
 
     async def store_private_credential(
-        self, origin_header: str | None, params: object
+        self,
+        origin_header: str | None,
+        params: object,
+        requester_present: Callable[[], bool] = always_present,
     ) -> dict[str, str]:
         try:
             origin = self._admit(origin_header)
@@ -153,7 +171,9 @@ class WalletService:
             self._check_owner(credential)
             verified = await self._verifier.check(credential)
             await self._approver.decide(
-                ApprovalRequest(STORE_PRIVATE_CREDENTIAL, origin, credential.document)
+                ApprovalRequest(
+                    STORE_PRIVATE_CREDENTIAL, origin, credential.document, requester_present
+                )
             )
             stored = await self._database.write(
                 repository.store_credential(
