@@ -216,7 +216,7 @@ def test_rate_limit_comes_first_and_spares_mina_accounts(make_server: ServerFact
         "code": 22001,
         "message": "Rate limit exceeded. Please try again later.",
     }
-    # Even a disallowed origin is counted against its own budget first.
+    # A disallowed origin is counted first, against the budget all disallowed origins share.
     assert error_code(server.call("wallet_info", origin="https://other.example")) == 23001
     assert server.call("wallet_info", origin="http://localhost")["result"]["init"] is True
     assert len(server.stored()) == 1

@@ -33,6 +33,10 @@ class RateLimiter:
         self._clock = clock
         self._calls: OrderedDict[str, deque[float]] = OrderedDict()
 
+    @property
+    def tracked_origins(self) -> int:
+        return len(self._calls)
+
     def check(self, key: str) -> None:
         """Count one call for key, or raise RateLimited when its window is full."""
         if self._per_minute == 0:
