@@ -6,7 +6,8 @@ import gzip
 import http.client
 import json
 import socket
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import given
@@ -150,26 +151,87 @@ def test_an_unparsable_request_is_400_without_the_parsers_words(
     assert (status, body) == (400, BAD_REQUEST)
 
 
-def test_a_gzip_body_is_read(shared_server: Server) -> None:
-    response = shared_server.post(
-        gzip.compress(b'{"jsonrpc": "2.0", "method": "wallet_info", "id": 3}'),
-        headers={"Content-Encoding": "gzip"},
-    )
-    assert response.status == 200
-    assert response.json()["id"] == 3
-
-
 def test_a_body_whose_content_coding_does_not_decode_is_400_and_stores_nothing(
     make_server: ServerFactory,
 ) -> None:
     server = make_server()
-    for coding in ["gzip", "deflate"]:
-        response = server.post(store_call(), headers={"Content-Encoding": coding})
-        assert (response.status, response.body) == (400, BAD_REQUEST), coding
-    # A stream cut short decodes to a cut-short call: unparsable JSON.
-    response = server.post(gzip.compress(store_call())[:-30], headers={"Content-Encoding": "gzip"})
-    assert response.json()["error"]["code"] == -32700
+    server.call("mina_requestAccounts")
+    whole_gzip = gzip.compress(store_call())
+    whole_zlib = zlib.compress(store_call())
+    undecodable = {
+        "not gzip at all": ("gzip", store_call()),
+        "not deflate at all": ("deflate", store_call()),
+        # A stream cut short would decode to a cut-short call; it is refused whole.
+        "gzip cut short": ("gzip", whole_gzip[:-30]),
+        "gzip without its trailer": ("gzip", whole_gzip[:-8]),
+        "deflate cut short": ("deflate", whole_zlib[:-10]),
+        "gzip then garbage": ("gzip", whole_gzip + b"garbage"),
+        "deflate then more": ("deflate", whole_zlib + b"\x00"),
+        "empty gzip": ("gzip", b""),
+    }
+    for case, (coding, body) in undecodable.items():
+        response = server.post(body, headers={"Content-Encoding": coding})
+        assert response.status == 400, case
+        assert response.body.startswith(b"Bad Request"), case
     assert server.stored() == []
+
+
+def raw_deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+def wallet_info_call(request_id: int) -> bytes:
+    return json.dumps({"jsonrpc": "2.0", "method": "wallet_info", "id": request_id}).encode()
+
+
+@pytest.mark.parametrize(
+    ("coding", "encode"),
+    [
+        pytest.param("gzip", gzip.compress, id="gzip"),
+        pytest.param("GZip", gzip.compress, id="gzip in capitals"),
+        pytest.param("deflate", zlib.compress, id="deflate (zlib)"),
+        pytest.param("deflate", raw_deflate, id="deflate (raw)"),
+        pytest.param("identity", bytes, id="identity"),
+        pytest.param("identity, gzip", gzip.compress, id="identity then gzip"),
+        pytest.param(
+            "gzip", lambda data: gzip.compress(data[:10]) + gzip.compress(data[10:]), id="2 members"
+        ),
+    ],
+)
+def test_gzip_deflate_and_identity_bodies_are_read(
+    shared_server: Server, coding: str, encode: Callable[[bytes], bytes]
+) -> None:
+    response = shared_server.post(encode(wallet_info_call(3)), headers={"Content-Encoding": coding})
+    assert response.status == 200
+    assert response.json()["id"] == 3
+
+
+@pytest.mark.parametrize(
+    "coding", ["br", "zstd", "compress", "x-gzip", "aes128gcm", "gzip, gzip", "gzip, deflate"]
+)
+def test_any_other_content_coding_is_415_and_stores_nothing(
+    make_server: ServerFactory, coding: str
+) -> None:
+    server = make_server()
+    server.call("mina_requestAccounts")
+    response = server.post(store_call(), headers={"Content-Encoding": coding})
+    assert response.status == 415
+    assert server.stored() == []
+
+
+def test_a_body_that_decodes_past_max_body_bytes_is_413(make_server: ServerFactory) -> None:
+    server = make_server({"server": {"max_body_bytes": 4096}})
+    padded = b'{"jsonrpc": "2.0", "method": "wallet_info", "id": 1, "pad": "' + b" " * 5000 + b'"}'
+    assert len(gzip.compress(padded)) < 4096
+    for coding, encode in [("gzip", gzip.compress), ("deflate", zlib.compress)]:
+        response = server.post(encode(padded), headers={"Content-Encoding": coding})
+        assert (response.status, response.body) == (413, b"Request body too large\n"), coding
+    # Two megabytes of zeros in two kilobytes: refused at the limit, not inflated whole.
+    bomb = gzip.compress(bytes(2 << 20))
+    assert len(bomb) < 4096
+    response = server.post(bomb, headers={"Content-Encoding": "gzip"})
+    assert response.status == 413
 
 
 chunk_sizes = st.one_of(
