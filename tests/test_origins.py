@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -28,7 +30,7 @@ def mangle_case(text: str, flips: list[bool]) -> str:
 
 
 @pytest.fixture(scope="module")
-def origin_server(tmp_path_factory: pytest.TempPathFactory) -> Server:
+def origin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     # SQLite alone: nothing here depends on the store, all on the origin rules.
     workdir = tmp_path_factory.mktemp("origins")
     server = Server(
@@ -39,7 +41,7 @@ def origin_server(tmp_path_factory: pytest.TempPathFactory) -> Server:
         },
     )
     server.start()
-    yield server  # type: ignore[misc]
+    yield server
     server.stop()
 
 
