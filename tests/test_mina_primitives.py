@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wallet_rpc.mina import curve, poseidon
-from wallet_rpc.mina.credential_hash import hash_record, javascript_key_order, pack_to_field
+from wallet_rpc.mina.credential_hash import hash_record, pack_to_field
 from wallet_rpc.mina.field import P, Q, fast, is_square_mod_p, sqrt_mod_p
+from wallet_rpc.mina.key_order import javascript_key_order
 from wallet_rpc.mina.keys import decode_public_key, encode_public_key
 from wallet_rpc.mina.signing import public_key_of
 

@@ -20,35 +20,15 @@ from typing import Any
 
 from wallet_rpc.mina import poseidon
 from wallet_rpc.mina.field import P, Q
+from wallet_rpc.mina.key_order import javascript_key_order
 from wallet_rpc.mina.keys import PublicKey, decode_public_key
 
-_INDEX_KEY = re.compile(r"0|[1-9][0-9]{0,9}")
-_ARRAY_INDEX_LIMIT = 2**32 - 1  # JavaScript array indices, which objects enumerate first
 _DECIMAL = re.compile(r"[0-9]{1,80}")
 _SIGNED_DECIMAL = re.compile(r"-?[0-9]{1,80}")
 _HEX = re.compile(r"(?:[0-9a-fA-F]{2})*")
 _MAX_NESTING = 32
 _CACHED_KEY_LENGTH = 64
 _INT64_POSITIVE = 1 << 64
-
-
-def _is_index_key(key: str) -> bool:
-    return _INDEX_KEY.fullmatch(key) is not None and int(key) < _ARRAY_INDEX_LIMIT
-
-
-def javascript_key_order(keys: Iterable[str]) -> list[str]:
-    """Keys in the order JavaScript's Object.entries gives them: integer-like keys
-    ("2", "10": canonical decimals below 2^32 - 1) ascending, then the rest as given."""
-    index_keys: list[str] = []
-    other_keys: list[str] = []
-    for key in keys:
-        if not isinstance(key, str):
-            raise ValueError("object keys must be strings")
-        (index_keys if key[:1].isdigit() and _is_index_key(key) else other_keys).append(key)
-    if not index_keys:
-        return other_keys
-    index_keys.sort(key=int)
-    return index_keys + other_keys
 
 
 # Data keys repeat from one credential to the next ("name", "expiresAt", ...); each
