@@ -24,6 +24,7 @@ RUN python -m venv /opt/wallet-rpc \
 WORKDIR /opt/wallet-rpc/src
 COPY pyproject.toml README.md constraints.txt ./
 COPY wallet_rpc ./wallet_rpc
+COPY migrations ./migrations
 # PIP_CONSTRAINT (not --constraint) also pins the build backend in pip's isolated build.
 RUN PIP_CONSTRAINT=/opt/wallet-rpc/src/constraints.txt pip install --no-cache-dir /opt/wallet-rpc/src
 

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,7 +30,9 @@ T = TypeVar("T")
 logger = logging.getLogger(__name__)
 ReadJob = Callable[[Connection], T]
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# migrations/ at the top of the repository, installed inside the package
+# (pyproject.toml maps it), so a checkout and an installed wheel find it alike.
+MIGRATIONS_DIR = Path(str(resources.files("wallet_rpc.migrations")))
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 # A health check must answer (503) even when the database host does not.
 HEALTH_CHECK_TIMEOUT_SECONDS = 5.0
