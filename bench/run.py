@@ -1,10 +1,13 @@
 """Store benchmark: wallet-rpc beside the hand-written floor, in one run, with wrk.
 
-    .venv/bin/python bench/run.py [--duration 10] [--database-url URL]
+    .venv/bin/python bench/run.py [--duration 10] [--database-url URL] [--floor DIR]
 
-Starts the floor server of ../shared/bench (echo and store modes) and
-wallet-rpc (synchronous=FULL, group commit), drives each with wrk and prints
-req/s, p50 and p99 per scenario, with our figures as a ratio of the floor's.
+The floor is a hand-written aiohttp + json + one INSERT and COMMIT per request
+server, kept outside this repository: DIR holds its floor_server.py and the
+wrk script store.lua that drives it (default: ../shared/bench beside the
+repository). Starts the floor (echo and store modes) and wallet-rpc
+(synchronous=FULL, group commit), drives each with wrk and prints req/s, p50
+and p99 per scenario, with our figures as a ratio of the floor's.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from typing import Any
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-SHARED_BENCH = REPO.parent / "shared" / "bench"
+DEFAULT_FLOOR = REPO.parent / "shared" / "bench"
+FLOOR_FILES = ("floor_server.py", "store.lua")
 ORIGIN = "http://localhost:5173"
 ISSUER_PRIVATE_KEY = 123456789
 OWNER = "B62qpjxUpgdjzwQfd8q2gzxi99wN7SCgmofpvw27MBkfNHfHoY2VH32"
@@ -68,9 +72,9 @@ def process(arguments: list[str], cwd: Path) -> Iterator[subprocess.Popen[bytes]
 
 
 @contextmanager
-def floor(mode: str, workdir: Path) -> Iterator[str]:
+def floor(mode: str, workdir: Path, floor_dir: Path) -> Iterator[str]:
     port = free_port()
-    script = SHARED_BENCH / "floor_server.py"
+    script = floor_dir / "floor_server.py"
     with process(
         [sys.executable, str(script), mode, str(port), str(workdir / f"floor-{mode}.db")], workdir
     ):
@@ -171,20 +175,38 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10, help="seconds per scenario")
     parser.add_argument("--database-url", help="wallet-rpc database (default: a fresh SQLite file)")
     parser.add_argument("--signed", type=int, default=3000, help="signed credentials to prepare")
+    parser.add_argument(
+        "--floor",
+        metavar="DIR",
+        type=Path,
+        default=DEFAULT_FLOOR,
+        help=f"directory holding {' and '.join(FLOOR_FILES)} (default: {DEFAULT_FLOOR})",
+    )
     arguments = parser.parse_args()
+    floor_dir: Path = arguments.floor
+    missing = [name for name in FLOOR_FILES if not (floor_dir / name).is_file()]
+    lacking = []
     if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed (Debian package wrk)")
+        lacking.append("wrk is not installed (Debian package wrk)")
+    if missing:
+        lacking.append(
+            f"the floor server is not part of this repository and {floor_dir} lacks"
+            f" {', '.join(missing)}: name the directory that holds {' and '.join(FLOOR_FILES)}"
+            " with --floor DIR"
+        )
+    if lacking:
+        sys.exit("\n".join(f"bench/run.py: {reason}" for reason in lacking))
     duration = arguments.duration
     with tempfile.TemporaryDirectory() as directory:
         workdir = Path(directory)
         database_url = arguments.database_url or f"sqlite+aiosqlite:///{workdir / 'wallet.db'}"
         signed_path = workdir / "signed.jsonl"
         signed_requests(signed_path, arguments.signed)
-        store_lua, unsigned_lua = SHARED_BENCH / "store.lua", BENCH / "store_unsigned.lua"
+        store_lua, unsigned_lua = floor_dir / "store.lua", BENCH / "store_unsigned.lua"
         rows = []
-        with floor("echo", workdir) as echo_url:
+        with floor("echo", workdir, floor_dir) as echo_url:
             echo = wrk(echo_url, store_lua, 32, duration)
-        with floor("store", workdir) as floor_url:
+        with floor("store", workdir, floor_dir) as floor_url:
             floor_1 = wrk(floor_url, store_lua, 1, duration)
             floor_32 = wrk(floor_url, store_lua, 32, duration)
         rows.append(row("floor echo, 32 connections (ceiling)", echo, None, ""))

@@ -21,8 +21,8 @@ from typing import Any
 from wallet_rpc import cli
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-SEED_CREDENTIAL_PATH = SHARED / "bench" / "seed_credential.json"
+# A native credential signed by mina-attestations, the one bench/ stores too.
+SEED_CREDENTIAL_PATH = REPO / "tests" / "data" / "seed_credential.json"
 ALLOWED_ORIGIN = "http://localhost:5173"
 STARTUP_SECONDS = 30
 

@@ -13,24 +13,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support import SEED_CREDENTIAL_PATH
 from wallet_rpc.errors import InvalidParams
 from wallet_rpc.mina.field import P, Q
 from wallet_rpc.mina.keys import PublicKey, encode_public_key
 from wallet_rpc.service.credential import ValidCredential, parse_store_params
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
-SEED = json.loads((SHARED / "bench" / "seed_credential.json").read_text(encoding="utf-8"))
+TESTS = Path(__file__).resolve().parent
+SEED = json.loads(SEED_CREDENTIAL_PATH.read_text(encoding="utf-8"))
 VECTORS = {
     vector["name"]: vector
     for vector in json.loads(
-        (SHARED / "vectors" / "native-credentials.json").read_text(encoding="utf-8")
+        (TESTS / "vectors" / "native_credentials.json").read_text(encoding="utf-8")
     )["vectors"]
 }
 SAMPLES = {
     sample["name"]: sample
     for sample in json.loads(
-        (REPO / "tests" / "data" / "mina_attestations_samples.json").read_text(encoding="utf-8")
+        (TESTS / "data" / "mina_attestations_samples.json").read_text(encoding="utf-8")
     )["samples"]
 }
 LIMIT = 102400
