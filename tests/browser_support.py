@@ -1,20 +1,37 @@
-"""Debian's Chromium driven by Playwright: the one way the suite starts a browser."""
+"""A Chromium driven by Playwright: the one way the suite finds and starts a browser.
+
+Where the Chromium comes from, first found:
+
+1. WALLET_RPC_TEST_CHROMIUM: the path of a Chromium (or Chrome) executable,
+   and then the only one tried; `none` turns the browser tests off.
+2. Debian's package: /usr/bin/chromium.
+3. `chromium` or `chromium-browser` on PATH.
+4. Playwright's own build (`.venv/bin/playwright install chromium`).
+
+Where none is found, each browser test (marker `browser`) is skipped with the
+reason; under CI=true such a skip fails the run (tests/conftest.py).
+"""
 
 from __future__ import annotations
 
 import functools
 import os
+import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-CHROMIUM = os.environ.get("WALLET_RPC_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_VARIABLE = "WALLET_RPC_TEST_CHROMIUM"
+TURNED_OFF = "none"
+DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
+COMMAND_NAMES = ("chromium", "chromium-browser")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -26,10 +43,75 @@ CHROMIUM_ARGS = [
 ]
 
 
+@dataclass(frozen=True)
+class ChromiumSearch:
+    """The outcome of looking for a Chromium: its path, or why there is none."""
+
+    executable: Path | None
+    reason: str
+
+
+def _is_executable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def playwright_chromium() -> Path | None:
+    """The Chromium build Playwright downloads, where it has been installed."""
+    with sync_playwright() as playwright:
+        path = Path(playwright.chromium.executable_path)
+    return path if _is_executable(path) else None
+
+
+def find_chromium(
+    environ: Mapping[str, str] = os.environ,
+    debian: Path = DEBIAN_CHROMIUM,
+    on_path: Callable[[str], str | None] = shutil.which,
+    playwright_build: Callable[[], Path | None] = playwright_chromium,
+) -> ChromiumSearch:
+    named = environ.get(CHROMIUM_VARIABLE, "").strip()
+    if named.lower() == TURNED_OFF:
+        return ChromiumSearch(None, f"Chromium turned off: {CHROMIUM_VARIABLE}={named}")
+    if named:
+        path = Path(named)
+        if _is_executable(path):
+            return ChromiumSearch(path, f"{CHROMIUM_VARIABLE}={named}")
+        return ChromiumSearch(
+            None, f"Chromium not found: {CHROMIUM_VARIABLE}={named} is not an executable file"
+        )
+    if _is_executable(debian):
+        return ChromiumSearch(debian, f"Debian's {debian}")
+    for name in COMMAND_NAMES:
+        found = on_path(name)
+        if found:
+            return ChromiumSearch(Path(found), f"{name} on PATH")
+    built = playwright_build()
+    if built is not None:
+        return ChromiumSearch(built, "Playwright's own build")
+    return ChromiumSearch(
+        None,
+        f"Chromium not found: set {CHROMIUM_VARIABLE} to one, install Debian's chromium"
+        f" ({debian}), or run .venv/bin/playwright install chromium",
+    )
+
+
+@functools.cache
+def chromium_of_this_run() -> ChromiumSearch:
+    return find_chromium()
+
+
+def skip_without_chromium() -> Path:
+    """The Chromium of this run; with none, skip the calling test and say why."""
+    search = chromium_of_this_run()
+    if search.executable is None:
+        pytest.skip(search.reason)
+    return search.executable
+
+
 @contextmanager
 def launch_chromium() -> Iterator[Browser]:
+    executable = skip_without_chromium()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import settings
 
 from tests.approval_support import Caller
+from tests.browser_support import skip_without_chromium
 from tests.databases import (
     POSTGRES_URL_VARIABLE,
     SKIP_REASON,
@@ -27,7 +28,8 @@ settings.register_profile("wallet-rpc", deadline=None)
 settings.register_profile(
     "ci", settings.get_profile("wallet-rpc"), derandomize=True, database=None, print_blob=True
 )
-settings.load_profile("ci" if os.environ.get("CI") else "wallet-rpc")
+IN_CI = os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+settings.load_profile("ci" if IN_CI else "wallet-rpc")
 
 # Every test that starts a server runs once per backend. PostgreSQL runs are
 # skipped, with the reason shown, when no server is named; never passed unrun.
@@ -148,26 +150,54 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         for backend, outcomes in counts.items():
             figures = ", ".join(f"{count} {outcome}" for outcome, count in outcomes.items())
             terminalreporter.write_line(f"{backend}: {figures or 'none'}")
-    if _skipped_on_postgres and postgres_url_from_environment() is not None:
-        terminalreporter.write_line(
-            f"FAILED: {len(_skipped_on_postgres)} PostgreSQL test(s) skipped although"
-            f" {POSTGRES_URL_VARIABLE} is set",
-            red=True,
-        )
+    for needed, skipped in _skipped_for_want.items():
+        rule = _rule_against_skipping(needed)
+        if skipped and rule is not None:
+            terminalreporter.write_line(
+                f"FAILED: {len(skipped)} test(s) needing {needed} skipped although {rule}",
+                red=True,
+            )
 
 
-# With a PostgreSQL server named, its half of the suite must run: a skip there
-# (a test that opts out, a fixture that gives up) fails the run instead of
-# passing it quietly.
-_skipped_on_postgres: list[str] = []
+# What a machine may lack. Where it lacks them, the tests that need them are
+# skipped with the reason; CI provides both, so there such a skip fails the
+# run instead of passing it quietly, and so does a skipped PostgreSQL test
+# wherever a PostgreSQL server is named.
+_skipped_for_want: dict[str, list[str]] = {"PostgreSQL": [], "Chromium": []}
+
+
+def _needs(report: pytest.TestReport) -> str | None:
+    if _backend_of(report) == "postgres":
+        return "PostgreSQL"
+    if "browser" in getattr(report, "keywords", {}):
+        return "Chromium"
+    return None
+
+
+def _rule_against_skipping(needed: str) -> str | None:
+    if IN_CI:
+        return "CI=true"
+    if needed == "PostgreSQL" and postgres_url_from_environment() is not None:
+        return f"{POSTGRES_URL_VARIABLE} is set"
+    return None
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A browser test without a Chromium is skipped before any of its fixtures start."""
+    if item.get_closest_marker("browser") is not None:
+        skip_without_chromium()
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     expected_failure = hasattr(report, "wasxfail")
-    if report.skipped and not expected_failure and _backend_of(report) == "postgres":
-        _skipped_on_postgres.append(report.nodeid)
+    needed = _needs(report)
+    if report.skipped and not expected_failure and needed is not None:
+        _skipped_for_want[needed].append(report.nodeid)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    if _skipped_on_postgres and postgres_url_from_environment() is not None:
+    if any(
+        skipped and _rule_against_skipping(needed) is not None
+        for needed, skipped in _skipped_for_want.items()
+    ):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
