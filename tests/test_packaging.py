@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import sysconfig
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -16,8 +17,6 @@ from alembic.script import ScriptDirectory
 
 from tests.support import REPO, child_environment
 from wallet_rpc.storage.database import alembic_config
-
-pytestmark = pytest.mark.slow
 
 # What building the wheel reads; copied out so the build writes nothing in the repository.
 BUILD_INPUTS = ("pyproject.toml", "README.md", "wallet_rpc", "migrations")
@@ -81,6 +80,23 @@ def fresh_venv(workdir: Path) -> Path:
     return python
 
 
+def package_name(init: Path) -> str:
+    """The installed name of the package whose __init__.py this is."""
+    tree, *subpackages, _ = init.relative_to(REPO).parts
+    return ".".join([INSTALLED_AS[tree].replace("/", "."), *subpackages])
+
+
+def test_pyproject_lists_every_package() -> None:
+    """setuptools is given the list (it cannot find a mapped folder), so a new one must join it."""
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(pyproject["tool"]["setuptools"]["packages"])
+    present = {
+        package_name(init) for tree in INSTALLED_AS for init in (REPO / tree).rglob("__init__.py")
+    }
+    assert present == listed, "pyproject.toml [tool.setuptools] packages must name each package"
+
+
+@pytest.mark.slow
 def test_an_installed_wheel_migrates_a_new_database_from_any_directory(tmp_path: Path) -> None:
     wheel = build_wheel(tmp_path)
     with zipfile.ZipFile(wheel) as archive:
