@@ -6,7 +6,13 @@ import argparse
 import asyncio
 from typing import TYPE_CHECKING
 
-from wallet_rpc.cli.store import EXIT_CANNOT_START, AddParser, CannotProceed, shown_url
+from wallet_rpc.cli.store import (
+    EXIT_CANNOT_START,
+    AddParser,
+    CannotProceed,
+    shown_url,
+    sqlite_file,
+)
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -76,6 +82,7 @@ def serve(config: Config, arguments: argparse.Namespace) -> int:
     from wallet_rpc.http.runner import run_app
     from wallet_rpc.storage.sealing import StorageKeyError
 
+    _open_sqlite_file(config.database.url)
     overrides = {"host": arguments.host, "port": arguments.port}
     server = config.server.model_copy(
         update={key: value for key, value in overrides.items() if value is not None}
@@ -110,6 +117,26 @@ def serve(config: Config, arguments: argparse.Namespace) -> int:
     except (SQLAlchemyError, CommandError) as error:
         raise _database_fault(config, error) from None
     return 0
+
+
+def _open_sqlite_file(url: str) -> None:
+    """Open (or create) an SQLite file once, before the event loop runs.
+
+    A file that cannot be opened is said in one line here: under the loop,
+    aiosqlite reports a failed connect from a thread of its own that can
+    outlive the loop, and prints a traceback at exit.
+    """
+    import sqlite3
+
+    path = sqlite_file(url)
+    if path is None:
+        return
+    try:
+        sqlite3.connect(path).close()
+    except sqlite3.Error as error:
+        raise CannotProceed(
+            f"cannot open the database at {path.absolute()}: {error}", EXIT_CANNOT_START
+        ) from None
 
 
 def _socket_reason(error: OSError) -> str:

@@ -50,9 +50,9 @@ def shown_url(url: str) -> str:
     password."""
     from sqlalchemy.engine import make_url
 
-    sqlite_file = _sqlite_file(url)
-    if sqlite_file is not None:
-        return str(sqlite_file.absolute())
+    path = sqlite_file(url)
+    if path is not None:
+        return str(path.absolute())
     return make_url(url).render_as_string(hide_password=True)
 
 
@@ -69,7 +69,8 @@ def failure_reason(error: BaseException) -> str:
     return text.strip().splitlines()[0] if text.strip() else type(error).__name__
 
 
-def _sqlite_file(url: str) -> Path | None:
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL; None for another backend or an in-memory database."""
     from sqlalchemy.engine import make_url
 
     parsed = make_url(url)
@@ -129,11 +130,9 @@ async def open_store(
     from wallet_rpc.storage.sealing import StorageKeyError, check_storage_key, sealer_for
 
     url = config.database.url
-    sqlite_file = _sqlite_file(url)
-    if not writes and sqlite_file is not None and not sqlite_file.exists():
-        raise CannotProceed(
-            f"no database at {sqlite_file.absolute()}; `wallet-rpc migrate` creates one"
-        )
+    path = sqlite_file(url)
+    if not writes and path is not None and not path.exists():
+        raise CannotProceed(f"no database at {path.absolute()}; `wallet-rpc migrate` creates one")
     database = Database(url)
     sealer = sealer_for(config.storage.encryption_key_bytes)
     try:
