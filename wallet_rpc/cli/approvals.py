@@ -9,12 +9,11 @@ decision names the origin it was shown for (the request's own, unless
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from wallet_rpc.cli.store import EXIT_NOT_FOUND, AddParser, open_store
+from wallet_rpc.cli.store import EXIT_NOT_FOUND, AddParser, open_store, run_command
 from wallet_rpc.cli.terminal import fields_line, json_text
 from wallet_rpc.display import for_person
 
@@ -75,7 +74,7 @@ def list_pending(config: Config, arguments: argparse.Namespace) -> int:
         async with open_store(config) as store:
             return await prompt.pending_requests(store.database, store.sealer)
 
-    pending = asyncio.run(read())
+    pending = run_command(read())
     if arguments.json:
         # The shape of GET /approvals.json.
         print(json_text({"pending": [entry.as_json() for entry in pending]}))
@@ -102,7 +101,7 @@ def decide_request(config: Config, arguments: argparse.Namespace) -> int:
             )
             return entry, recorded
 
-    entry, recorded = asyncio.run(decide())
+    entry, recorded = run_command(decide())
     shown_id = for_person(approval_id)
     if entry is None:
         print(

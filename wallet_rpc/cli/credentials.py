@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from typing import TYPE_CHECKING, Any
 
-from wallet_rpc.cli.store import EXIT_NOT_FOUND, AddParser, open_store
+from wallet_rpc.cli.store import EXIT_NOT_FOUND, AddParser, open_store, run_command
 from wallet_rpc.cli.terminal import fields_line, json_text
 
 if TYPE_CHECKING:
@@ -40,7 +39,7 @@ def list_credentials(config: Config, arguments: argparse.Namespace) -> int:
             entries = await repository.list_credentials(store.database, store.sealer)
         return [entry.as_json() for entry in entries]
 
-    entries = asyncio.run(read())
+    entries = run_command(read())
     if arguments.json:
         print(json_text(entries))
         return 0
@@ -64,7 +63,7 @@ def show_credential(config: Config, arguments: argparse.Namespace) -> int:
             entry = await repository.get_credential(store.database, credential_id, store.sealer)
         return None if entry is None else entry.as_json()
 
-    shown = asyncio.run(read())
+    shown = run_command(read())
     if shown is None:
         return _not_found(credential_id)
     print(json_text(shown))
@@ -80,7 +79,7 @@ def delete_credential(config: Config, arguments: argparse.Namespace) -> int:
         async with open_store(config, writes=True) as store:
             return bool(await store.database.write(repository.delete_credential(credential_id)))
 
-    if not asyncio.run(delete()):
+    if not run_command(delete()):
         return _not_found(credential_id)
     print(f"deleted credential {credential_id}")
     return 0

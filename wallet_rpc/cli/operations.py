@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wallet_rpc.cli.store import AddParser, CannotProceed, open_store
+from wallet_rpc.cli.store import AddParser, CannotProceed, open_store, run_command
 from wallet_rpc.cli.terminal import fields_line, json_text
 
 if TYPE_CHECKING:
@@ -109,7 +108,7 @@ def audit(config: Config, arguments: argparse.Namespace) -> int:
             )
         return [record.as_json() for record in records]
 
-    entries = asyncio.run(read())
+    entries = run_command(read())
     if arguments.json:
         print(json_text(entries))
         return 0
@@ -169,7 +168,7 @@ def rekey(config: Config, arguments: argparse.Namespace) -> int:
     new = sealer_for(_new_key(arguments))
     batch_size: int = arguments.batch_size or DEFAULT_BATCH_SIZE
     try:
-        return asyncio.run(_rekey(config, old, new, batch_size))
+        return run_command(_rekey(config, old, new, batch_size))
     except StorageKeyError as error:
         raise CannotProceed(str(error)) from None
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import TYPE_CHECKING
 
 from wallet_rpc.cli.store import (
     EXIT_CANNOT_START,
     AddParser,
     CannotProceed,
+    run_command,
     shown_url,
     sqlite_file,
 )
@@ -161,6 +161,6 @@ def migrate(config: Config, arguments: argparse.Namespace) -> int:
         async with open_store(config, writes=True, check_key=False):
             pass
 
-    asyncio.run(bring_up_to_date())
+    run_command(bring_up_to_date())
     print("database is up to date")
     return 0

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 if TYPE_CHECKING:
     from wallet_rpc.config import Config
     from wallet_rpc.storage.database import Database
     from wallet_rpc.storage.sealing import Sealer
 
+T = TypeVar("T")
 Command = Callable[["Config", argparse.Namespace], int]
 AddParser = Callable[..., argparse.ArgumentParser]
 
@@ -39,10 +39,16 @@ class CannotProceed(Exception):
         self.status = status
 
 
-@dataclass(frozen=True)
-class Store:
+class Store(NamedTuple):
     database: Database
     sealer: Sealer
+
+
+def run_command(work: Coroutine[Any, Any, T]) -> T:
+    """A command's async work, on an event loop of its own (asyncio loads only when one runs)."""
+    import asyncio
+
+    return asyncio.run(work)
 
 
 def shown_url(url: str) -> str:
