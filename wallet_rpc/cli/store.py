@@ -1,4 +1,4 @@
-"""Opening the configured database for one command and closing it after.
+"""What every command shares: exit statuses, one-line refusals, the database opened and closed.
 
 A command that only reads never creates a database nor changes its schema:
 it finds the SQLite file and the latest schema revision, or stops with one
@@ -52,8 +52,7 @@ def run_command(work: Coroutine[Any, Any, T]) -> T:
 
 
 def shown_url(url: str) -> str:
-    """The database as an operator names it: a SQLite file's full path, else the URL less its
-    password."""
+    """The database as an operator names it: an SQLite file's path, else the URL less password."""
     from sqlalchemy.engine import make_url
 
     path = sqlite_file(url)
