@@ -101,7 +101,7 @@ def test_cli_lists_approves_and_the_call_stores(prompt_server: Server, caller: C
 
     listed = prompt_server.cli("approvals", "list", "--json")
     assert listed.returncode == 0, listed.stderr
-    (shown,) = json.loads(listed.stdout)
+    (shown,) = json.loads(listed.stdout)["pending"]
     assert shown["id"] == entry["id"]
     assert shown["method"] == STORE
     assert shown["origin"] == ALLOWED_ORIGIN
@@ -122,7 +122,7 @@ def test_cli_lists_approves_and_the_call_stores(prompt_server: Server, caller: C
     assert json.loads(reply["result"]["credential"]) == seed_credential()
     assert len(prompt_server.stored()) == 1
     after = prompt_server.cli("approvals", "list", "--json")
-    assert json.loads(after.stdout) == []
+    assert json.loads(after.stdout) == {"pending": []}
 
 
 def test_cli_reject_gives_1002_and_stores_nothing(prompt_server: Server, caller: Caller) -> None:
@@ -226,7 +226,7 @@ def test_stopping_the_server_answers_waiting_requests_with_1002(
 
     assert error_of(answer(waiting)) == REJECTED
     listed = prompt_server.cli("approvals", "list", "--json")
-    assert json.loads(listed.stdout) == []
+    assert json.loads(listed.stdout) == {"pending": []}
     assert prompt_server.stored() == []
 
 

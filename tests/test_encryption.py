@@ -108,7 +108,7 @@ def test_a_store_waiting_for_a_decision_is_sealed_too(caller: Caller, sqlite_ser
 
     listed = server.cli("approvals", "list", "--json")
     assert listed.returncode == 0, listed.stderr
-    (shown,) = json.loads(listed.stdout)
+    (shown,) = json.loads(listed.stdout)["pending"]
     assert shown["credential"] == seed_credential()
     with_key(server, None)
     keyless = server.cli("approvals", "list")

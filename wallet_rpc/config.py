@@ -1,19 +1,29 @@
-"""Configuration: TOML read into frozen pydantic models that refuse unknown keys."""
+"""Configuration: a TOML file and WALLET_RPC_* variables read into frozen pydantic models.
+
+pydantic-settings reads both sources; the models refuse unknown keys and bad
+values with one line naming the key (and the variable, when one set it).
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
-import json
 import re
 import tomllib
 import types
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
 
 DEFAULT_ACCOUNT = "B62qpjxUpgdjzwQfd8q2gzxi99wN7SCgmofpvw27MBkfNHfHoY2VH32"
 ENCRYPTION_KEY_BYTES = 32
@@ -185,7 +195,9 @@ def _describe(error: ValidationError, sources: Mapping[str, str] | None = None) 
     key = ".".join(str(part) for part in first["loc"]) or "(top level)"
     # A value from the environment names its variable too: the file may not have the key.
     section_key = ".".join(str(part) for part in first["loc"][:2])
-    origin = f" (from {sources[section_key]})" if sources and section_key in sources else ""
+    section = str(first["loc"][0]) if first["loc"] else ""
+    variable = (sources or {}).get(section_key) or (sources or {}).get(section)
+    origin = f" (from {variable})" if variable else ""
     if first["type"] == "extra_forbidden":
         return f"unknown key '{key}'{origin}"
     return f"bad value for '{key}'{origin}: {first['msg']}"
@@ -200,26 +212,25 @@ def config_from_mapping(
         raise ConfigError(_describe(error, sources)) from None
 
 
-def _read_toml(path: Path) -> dict[str, object]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "not UTF-8"
-        raise ConfigError(f"cannot read config file {path}: {reason}") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
-
-
-def load_config(path: Path) -> Config:
-    return config_from_mapping(_read_toml(path))
-
-
 ENV_PREFIX = "WALLET_RPC_"
 # Names the config file when --config is not given (a file mounted into a container).
 CONFIG_PATH_VARIABLE = "WALLET_RPC_CONFIG"
 ENCRYPTION_KEY_VARIABLE = "WALLET_RPC_ENCRYPTION_KEY"
+
+
+class _Sources(Config, BaseSettings):
+    """Where a Config's values come from, for pydantic-settings' sources to read.
+
+    `WALLET_RPC_<SECTION>_<KEY>`: the first `_` after the section splits it
+    from the key (`WALLET_RPC_SERVER_MAX_BODY_BYTES` is `server.max_body_bytes`).
+    Never instantiated: `Config` validates, strictly, what the sources found.
+    Not strict here: for a strict model pydantic-settings would convert a
+    variable's text leniently (`yes` to true, `"80"` to 80) before `Config` sees it.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="_", env_nested_max_split=1, strict=False
+    )
 
 
 def _takes_text(annotation: object) -> bool:
@@ -234,10 +245,8 @@ def _takes_text(annotation: object) -> bool:
     return False
 
 
-def environment_overrides(
-    environ: Mapping[str, str],
-) -> tuple[dict[str, dict[str, object]], dict[str, str]]:
-    """`WALLET_RPC_<SECTION>_<KEY>` variables as config sections, and which variable set each key.
+class _Environment(EnvSettingsSource):
+    """`WALLET_RPC_<SECTION>_<KEY>` variables of a given environment, as config sections.
 
     Text fields take the value as it is; numbers, booleans and lists are JSON
     (`8787`, `true`, `["http://localhost"]`), checked by the same models as the
@@ -245,45 +254,91 @@ def environment_overrides(
     (WALLET_RPC_CONFIG among them) are not settings and are left alone; an
     unknown key inside a section is an error.
     """
-    sections: dict[str, dict[str, object]] = {}
-    sources: dict[str, str] = {}
-    for name in sorted(environ):
-        if not name.startswith(ENV_PREFIX):
-            continue
-        section, _, key = name.removeprefix(ENV_PREFIX).lower().partition("_")
-        if section not in Config.model_fields or not key:
-            continue
-        sources[f"{section}.{key}"] = name
-        raw = environ[name]
-        field = type(getattr(Config(), section)).model_fields.get(key)
-        if field is None:
-            raise ConfigError(f"unknown key '{section}.{key}' (from {name})")
-        value: object = raw
-        if not _takes_text(field.annotation):
-            # Not JSON: left as text, for the model to refuse with its usual message.
-            with contextlib.suppress(ValueError):
-                value = json.loads(raw)
-        sections.setdefault(section, {})[key] = value
-    # The key's short name; WALLET_RPC_STORAGE_ENCRYPTION_KEY wins when both are set.
-    if ENCRYPTION_KEY_VARIABLE in environ and "storage.encryption_key" not in sources:
-        sections.setdefault("storage", {})["encryption_key"] = environ[ENCRYPTION_KEY_VARIABLE]
-        sources["storage.encryption_key"] = ENCRYPTION_KEY_VARIABLE
-    return sections, sources
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(_Sources)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        # Names match whatever their case, as pydantic-settings matches os.environ's.
+        return {name.lower(): value for name, value in self._environ.items()}
+
+    def field_is_complex(self, field: FieldInfo) -> bool:
+        return not _takes_text(field.annotation)
+
+    def decode_complex_value(self, field_name: str, field: FieldInfo, value: Any) -> Any:
+        try:
+            return super().decode_complex_value(field_name, field, value)
+        except ValueError:  # not JSON: left as text, for the model to refuse with its message
+            return value
+
+    def __call__(self) -> dict[str, Any]:
+        found = super().__call__()
+        # The key's short name; WALLET_RPC_STORAGE_ENCRYPTION_KEY wins when both are set.
+        short = self.env_vars.get(ENCRYPTION_KEY_VARIABLE.lower())
+        storage = found.get("storage", {})
+        if short is not None and isinstance(storage, dict) and "encryption_key" not in storage:
+            found["storage"] = {**storage, "encryption_key": short}
+        return found
+
+    def variables(self, found: Mapping[str, object]) -> dict[str, str]:
+        """Which variable set each key (`section.key`) or whole section of `found`."""
+        names = {name.lower(): name for name in self._environ}
+        named: dict[str, str] = {}
+        for section, values in found.items():
+            whole = names.get(f"{ENV_PREFIX}{section}".lower())
+            if whole is not None:
+                named[section] = whole
+            if not isinstance(values, dict):
+                continue
+            for key in values:
+                name = names.get(f"{ENV_PREFIX}{section}_{key}".lower())
+                if name is None and f"{section}.{key}" == "storage.encryption_key":
+                    name = ENCRYPTION_KEY_VARIABLE
+                if name is not None:
+                    named[f"{section}.{key}"] = name
+        return named
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The config file's tables, through pydantic-settings' TOML source."""
+    reason = None if path.is_file() else "not a file" if path.exists() else "no such file"
+    try:
+        if reason is None:
+            return TomlConfigSettingsSource(_Sources, toml_file=path)()
+    except OSError as error:
+        reason = error.strerror or str(error)
+    except UnicodeDecodeError:
+        reason = "not UTF-8"
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config file {path} is not valid TOML: {error}") from None
+    raise ConfigError(f"cannot read config file {path}: {reason}")
+
+
+def load_config(path: Path) -> Config:
+    return config_from_mapping(_read_toml(path))
 
 
 def resolve_config(path: Path | None, environ: Mapping[str, str]) -> Config:
     """The config file (or the built-in defaults), with the environment's settings on top."""
     if path is None and environ.get(CONFIG_PATH_VARIABLE):
         path = Path(environ[CONFIG_PATH_VARIABLE])
-    data: dict[str, object] = (
+    data: dict[str, Any] = (
         builtin_defaults().model_dump(include={"security": {"default_origin"}})
         if path is None
         else _read_toml(path)
     )
-    overrides, sources = environment_overrides(environ)
+    environment = _Environment(environ)
+    try:
+        overrides = environment()
+    except SettingsError as error:
+        raise ConfigError(str(error)) from None
     for section, values in overrides.items():
         current = data.get(section, {})
-        if not isinstance(current, dict):
+        if isinstance(current, dict) and isinstance(values, dict):
+            data[section] = {**current, **values}
+        elif isinstance(current, dict):
+            data[section] = values
+        else:
             raise ConfigError(f"bad value for '{section}': not a table")
-        data[section] = {**current, **values}
-    return config_from_mapping(data, sources)
+    return config_from_mapping(data, environment.variables(overrides))

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
+from collections.abc import Callable
 from contextlib import suppress
 from http import HTTPStatus
 from typing import Any
@@ -152,16 +154,47 @@ class WalletAppRunner(web.AppRunner):
         )
 
 
-async def _serve(app: web.Application, host: str, port: int, shutdown_timeout: float) -> None:
-    runner = WalletAppRunner(
-        app, handle_signals=True, access_log=None, shutdown_timeout=shutdown_timeout
-    )
-    await runner.setup()
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+async def _serve(
+    app: web.Application,
+    host: str,
+    port: int,
+    shutdown_timeout: float,
+    on_listening: Callable[[], None],
+) -> None:
+    loop = asyncio.get_running_loop()
+    stop: asyncio.Future[None] = loop.create_future()
+
+    def stop_serving() -> None:
+        if not stop.done():
+            stop.set_result(None)
+
+    for number in _STOP_SIGNALS:
+        # Not on Windows; there asyncio.Runner turns Ctrl+C into cancelling this task.
+        with suppress(NotImplementedError):
+            loop.add_signal_handler(number, stop_serving)
+    runner = WalletAppRunner(app, access_log=None, shutdown_timeout=shutdown_timeout)
     try:
+        await runner.setup()
         await web.TCPSite(runner, host, port).start()
-        await asyncio.get_running_loop().create_future()  # until SIGINT or SIGTERM
+        on_listening()
+        await stop
     finally:
         await runner.cleanup()
+        for number in _STOP_SIGNALS:
+            with suppress(NotImplementedError):
+                loop.remove_signal_handler(number)
+
+
+def _event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop where it is built (not on Windows), else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def run_app(
@@ -169,29 +202,15 @@ def run_app(
     *,
     host: str,
     port: int,
-    loop: asyncio.AbstractEventLoop,
     shutdown_timeout: float,
+    on_listening: Callable[[], None] = lambda: None,
 ) -> None:
     """`web.run_app` for one TCP address, on `WalletAppRunner`.
 
-    SIGINT and SIGTERM end it gracefully: requests in flight get
-    `shutdown_timeout` seconds, then every cleanup context closes.
+    `on_listening` runs once the socket listens. SIGINT and SIGTERM end it
+    gracefully: requests in flight get `shutdown_timeout` seconds, then every
+    cleanup context closes. A start-up that fails (a cleanup context, the bind)
+    raises its exception after the contexts already opened are closed.
     """
-    asyncio.set_event_loop(loop)
-    main = loop.create_task(_serve(app, host, port, shutdown_timeout))
-    try:
-        loop.run_until_complete(main)
-    except (web.GracefulExit, KeyboardInterrupt):
-        pass
-    finally:
-        if not main.done():
-            main.cancel()
-            with suppress(asyncio.CancelledError):
-                loop.run_until_complete(main)
-        leftovers = asyncio.all_tasks(loop)
-        for task in leftovers:
-            task.cancel()
-        loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        asyncio.set_event_loop(None)
-        loop.close()
+    with asyncio.Runner(loop_factory=_event_loop_factory()) as runner:
+        runner.run(_serve(app, host, port, shutdown_timeout, on_listening))
