@@ -7,8 +7,8 @@ import hashlib
 
 from sqlalchemy import Connection, select
 
+from wallet_rpc.storage.credentials import NewCredential, StoreResult, store_credential
 from wallet_rpc.storage.database import Database
-from wallet_rpc.storage.repository import NewCredential, StoreResult, store_credential
 from wallet_rpc.storage.tables import credentials
 
 ORIGIN = "http://localhost:5173"

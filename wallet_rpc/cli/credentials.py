@@ -32,11 +32,11 @@ def add_parsers(add: AddParser, config: argparse.ArgumentParser) -> None:
 
 
 def list_credentials(config: Config, arguments: argparse.Namespace) -> int:
-    from wallet_rpc.storage import repository
+    from wallet_rpc.storage import credentials as stored
 
     async def read() -> list[dict[str, Any]]:
         async with open_store(config) as store:
-            entries = await repository.list_credentials(store.database, store.sealer)
+            entries = await stored.list_credentials(store.database, store.sealer)
         return [entry.as_json() for entry in entries]
 
     entries = run_command(read())
@@ -54,13 +54,13 @@ def _not_found(credential_id: int) -> int:
 
 
 def show_credential(config: Config, arguments: argparse.Namespace) -> int:
-    from wallet_rpc.storage import repository
+    from wallet_rpc.storage import credentials as stored
 
     credential_id: int = arguments.id
 
     async def read() -> dict[str, Any] | None:
         async with open_store(config) as store:
-            entry = await repository.get_credential(store.database, credential_id, store.sealer)
+            entry = await stored.get_credential(store.database, credential_id, store.sealer)
         return None if entry is None else entry.as_json()
 
     shown = run_command(read())
@@ -71,13 +71,13 @@ def show_credential(config: Config, arguments: argparse.Namespace) -> int:
 
 
 def delete_credential(config: Config, arguments: argparse.Namespace) -> int:
-    from wallet_rpc.storage import repository
+    from wallet_rpc.storage import credentials as stored
 
     credential_id: int = arguments.id
 
     async def delete() -> bool:
         async with open_store(config, writes=True) as store:
-            return bool(await store.database.write(repository.delete_credential(credential_id)))
+            return bool(await store.database.write(stored.delete_credential(credential_id)))
 
     if not run_command(delete()):
         return _not_found(credential_id)

@@ -80,6 +80,7 @@ def serve(config: Config, arguments: argparse.Namespace) -> int:
     from wallet_rpc import __version__
     from wallet_rpc.http.app import create_app
     from wallet_rpc.http.runner import run_app
+    from wallet_rpc.errors import StorageUnavailable
     from wallet_rpc.storage.sealing import StorageKeyError
 
     _open_sqlite_file(config.database.url)
@@ -114,7 +115,7 @@ def serve(config: Config, arguments: argparse.Namespace) -> int:
             f"cannot listen on {server.host}:{server.port}: {_socket_reason(error)}",
             EXIT_CANNOT_START,
         ) from None
-    except (SQLAlchemyError, CommandError) as error:
+    except (SQLAlchemyError, CommandError, StorageUnavailable) as error:
         raise _database_fault(config, error) from None
     return 0
 

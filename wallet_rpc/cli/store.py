@@ -131,6 +131,7 @@ async def open_store(
     """
     from sqlalchemy.exc import SQLAlchemyError
 
+    from wallet_rpc.errors import StorageUnavailable
     from wallet_rpc.storage.database import Database
     from wallet_rpc.storage.sealing import StorageKeyError, check_storage_key, sealer_for
 
@@ -151,7 +152,7 @@ async def open_store(
                 await check_storage_key(database, sealer, register=False)
         except StorageKeyError as error:
             raise CannotProceed(str(error)) from None
-        except (SQLAlchemyError, OSError) as error:
+        except (SQLAlchemyError, OSError, StorageUnavailable) as error:
             raise CannotProceed(
                 f"cannot open the database at {shown_url(url)}: {failure_reason(error)}"
             ) from None

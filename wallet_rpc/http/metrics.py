@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from wallet_rpc import appkeys
 from wallet_rpc.config import Config
 from wallet_rpc.service.prompt import pending_count
-from wallet_rpc.storage import repository
+from wallet_rpc.storage import credentials
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ async def metrics(request: web.Request) -> web.StreamResponse:
     database = request.app[appkeys.DATABASE]
     # Read at scrape time: both are shared by every replica on the database.
     try:
-        call_metrics.stored_credentials.set(await repository.count_credentials(database))
+        call_metrics.stored_credentials.set(await credentials.count_credentials(database))
         call_metrics.pending_approvals.set(await pending_count(database))
     except Exception:  # the request counters are still worth serving
         logger.warning("cannot read store gauges for /metrics", exc_info=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from wallet_rpc.service.credential import stored_dedup_digest
 from wallet_rpc.storage import rekey as steps
 from wallet_rpc.storage.database import Database
-from wallet_rpc.storage.sealing import Sealer, StorageKeyError
+from wallet_rpc.storage.sealing import Sealer
 
 DEFAULT_BATCH_SIZE = 200
 Progress = Callable[[int], None]
@@ -36,10 +36,7 @@ async def rekey(
 
     Raises StorageKeyError when the keys do not fit the database.
     """
-    started = await database.write(steps.begin(old, new))
-    if isinstance(started, StorageKeyError):
-        raise started
-    if not started:
+    if not await database.write(steps.begin(old, new)):
         return RekeyReport(0, purged=False)
     rekeyed = 0
     while True:
@@ -48,8 +45,6 @@ async def rekey(
             batch = await database.write(
                 steps.rekey_batch(old, new, stored_dedup_digest, after_id, batch_size)
             )
-            if isinstance(batch, StorageKeyError):
-                raise batch
             if batch.rows_seen == 0:
                 break
             after_id = batch.last_id

@@ -28,7 +28,7 @@ from wallet_rpc.service.credential import ValidCredential, parse_store_params
 from wallet_rpc.service.origins import OriginPolicy
 from wallet_rpc.service.rate_limit import RateLimiter
 from wallet_rpc.service.verification import CredentialVerifier
-from wallet_rpc.storage import repository
+from wallet_rpc.storage import connections, credentials
 from wallet_rpc.storage.audit import ORIGIN_LIMIT, AuditEntry, AuditQueue
 from wallet_rpc.storage.database import Database
 from wallet_rpc.storage.sealing import PLAINTEXT, Sealer
@@ -106,12 +106,12 @@ class WalletService:
         try:
             origin = self._admit(origin_header)
             account = self._config.current_account
-            if not await repository.is_connected(self._database, origin):
+            if not await connections.is_connected(self._database, origin):
                 await self._approver.decide(
                     ApprovalRequest(REQUEST_ACCOUNTS, origin, requester_present=requester_present)
                 )
                 audit = AuditEntry(_now(), origin, REQUEST_ACCOUNTS, None, self._accounts_json)
-                await self._database.write(repository.connect_origin(origin, account, audit))
+                await self._database.write(connections.connect_origin(origin, account, audit))
                 return [account]
         except Exception as error:
             self._audit_failure(REQUEST_ACCOUNTS, origin_header, error)
@@ -128,7 +128,7 @@ class WalletService:
             )
             return []
         try:
-            connected = await repository.is_connected(self._database, origin)
+            connected = await connections.is_connected(self._database, origin)
         except Exception as error:
             self._audit_failure(ACCOUNTS, origin_header, error)
             raise
@@ -140,7 +140,7 @@ class WalletService:
         try:
             origin = self._admit(origin_header)
             audit = AuditEntry(_now(), origin, REVOKE_PERMISSIONS, None, _NO_ACCOUNTS)
-            await self._database.write(repository.disconnect_origin(origin, audit))
+            await self._database.write(connections.disconnect_origin(origin, audit))
         except Exception as error:
             self._audit_failure(REVOKE_PERMISSIONS, origin_header, error)
             raise
@@ -163,7 +163,7 @@ class WalletService:
     ) -> dict[str, str]:
         try:
             origin = self._admit(origin_header)
-            if not await repository.is_connected(self._database, origin):
+            if not await connections.is_connected(self._database, origin):
                 raise NotConnected()
             credential = parse_store_params(
                 params, max_credential_bytes=self._config.security.max_credential_bytes
@@ -176,8 +176,8 @@ class WalletService:
                 )
             )
             stored = await self._database.write(
-                repository.store_credential(
-                    repository.NewCredential(
+                credentials.store_credential(
+                    credentials.NewCredential(
                         origin=origin,
                         dedup_key=credential.dedup_key,
                         owner=credential.owner,

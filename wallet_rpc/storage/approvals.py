@@ -62,11 +62,6 @@ class DecisionRecord:
     shown_origin: str
 
 
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def new_approval_id() -> str:
     return secrets.token_hex(_ID_BYTES)
 
@@ -177,8 +172,8 @@ def _pending(row: Any, sealer: Sealer) -> PendingApproval:
         method=row.method,
         origin=row.origin,
         credential_json=credential_json,
-        requested_at=_utc(row.requested_at),
-        expires_at=_utc(row.expires_at),
+        requested_at=row.requested_at,
+        expires_at=row.expires_at,
     )
 
 

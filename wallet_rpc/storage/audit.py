@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select
 
 from wallet_rpc.storage.database import Database
-from wallet_rpc.storage.sqlite_driver import MultiRowInsert, driver_of, sqlite_datetime
+from wallet_rpc.storage.sqlite import MultiRowInsert, driver_of, sqlite_datetime
 from wallet_rpc.storage.tables import audit_log
 from wallet_rpc.storage.writer import WriteJob
 
@@ -29,7 +29,6 @@ logger = logging.getLogger(__name__)
 ORIGIN_LIMIT = 255
 # After a failed flush (database down, writer overloaded), before the next try.
 _RETRY_SECONDS = 1.0
-METHOD_LIMIT = 64
 # Rows deleted per write job when pruning: calls get the writer between batches.
 PRUNE_BATCH_ROWS = 5000
 _PRUNE_EVERY_SECONDS = 3600.0
@@ -76,20 +75,10 @@ class AuditRecord:
 _INSERT = audit_log.insert()
 # On SQLite the writer's own driver connection takes the rows directly, all in
 # one statement: SQLAlchemy's execution path costs ~18 us per row against ~7 us
-# (docs/operations.md).
+# (docs/operations.md, "Per-call costs").
 _INSERT_SQLITE = MultiRowInsert(
     "INSERT INTO audit_log (at, origin, method, code, result, credential_id) VALUES ", 6
 )
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _comparable(moment: datetime, connection: Connection) -> datetime:
-    # Stored as UTC; SQLite compares the text form, which needs a naive value.
-    moment = moment.astimezone(UTC)
-    return moment.replace(tzinfo=None) if connection.dialect.name == "sqlite" else moment
 
 
 def insert_audit(connection: Connection, entries: list[AuditEntry]) -> None:
@@ -208,7 +197,7 @@ async def list_audit(
         if origin is not None:
             query = query.where(audit_log.c.origin == origin)
         if since is not None:
-            query = query.where(audit_log.c.at >= _comparable(since, connection))
+            query = query.where(audit_log.c.at >= since)
         if limit is not None:
             query = (
                 query.order_by(None)
@@ -218,7 +207,7 @@ async def list_audit(
         rows = [
             AuditRecord(
                 id=row.id,
-                at=_utc(row.at),
+                at=row.at,
                 origin=row.origin,
                 method=row.method,
                 code=row.code,
@@ -238,7 +227,7 @@ def prune_before(cutoff: datetime) -> WriteJob[int]:
     def job(connection: Connection) -> int:
         oldest = (
             select(audit_log.c.id)
-            .where(audit_log.c.at < _comparable(cutoff, connection))
+            .where(audit_log.c.at < cutoff)
             .order_by(audit_log.c.at)
             .limit(PRUNE_BATCH_ROWS)
         )

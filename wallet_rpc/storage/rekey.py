@@ -50,14 +50,14 @@ def _set_final_keys(connection: Connection, new: Sealer) -> None:
         add_storage_key(connection, new.storage_key_id, KeyRole.ACTIVE)
 
 
-def begin(old: Sealer, new: Sealer) -> WriteJob[bool | StorageKeyError]:
+def begin(old: Sealer, new: Sealer) -> WriteJob[bool]:
     """Mark the new key active and the old one retiring; False when nothing is left to do.
 
-    A refusal is answered, not raised (the writer makes anything raised an
-    internal error), before anything is written.
+    Raises StorageKeyError, before anything is written, when the keys do not
+    fit the database.
     """
 
-    def job(connection: Connection) -> bool | StorageKeyError:
+    def job(connection: Connection) -> bool:
         rows = read_storage_keys(connection)
         has_credentials = connection.execute(select(credentials.c.id).limit(1)).first() is not None
         present = {row.key_id for row in rows} if rows else set()
@@ -66,11 +66,11 @@ def begin(old: Sealer, new: Sealer) -> WriteJob[bool | StorageKeyError]:
         allowed = {old.storage_key_id, new.storage_key_id}
         if not present <= allowed:
             if len(present) > 1:
-                return StorageKeyError(
+                raise StorageKeyError(
                     "the database is part way through another rekey: finish it with the"
                     " keys it was started with"
                 )
-            return StorageKeyError(
+            raise StorageKeyError(
                 "[storage] encryption_key is not the key this database is encrypted with"
                 " (its key check value does not match)"
             )
@@ -110,14 +110,14 @@ _REKEY_ROW = {True: _rekey_row(True), False: _rekey_row(False)}
 
 def rekey_batch(
     old: Sealer, new: Sealer, digest_of: DigestOf, after_id: int, limit: int
-) -> WriteJob[Batch | StorageKeyError]:
+) -> WriteJob[Batch]:
     """Re-seal the next rows after `after_id` that are still under the old key.
 
-    Every row of the batch is opened and checked before any is changed; a
-    refusal is answered (see `begin`) with nothing written.
+    Every row of the batch is opened and checked before any is changed; a row
+    that fails a check raises StorageKeyError with nothing written.
     """
 
-    def job(connection: Connection) -> Batch | StorageKeyError:
+    def job(connection: Connection) -> Batch:
         rows = connection.execute(
             select(
                 credentials.c.id,
@@ -135,19 +135,19 @@ def rekey_batch(
             if row.key_id == new.key_id:
                 continue
             if row.key_id != old.key_id:
-                return StorageKeyError(
+                raise StorageKeyError(
                     f"credential {row.id} is sealed with a key that is neither the old"
                     " nor the new one"
                 )
             try:
                 body = old.open(row.body, row.origin, row.dedup_key)
             except SealedBodyError:
-                return StorageKeyError(f"credential {row.id} failed its integrity check")
+                raise StorageKeyError(f"credential {row.id} failed its integrity check") from None
             digest = digest_of(body)
             # The digest must give the dedup key the row has: else re-deriving it
             # would break duplicate detection.
             if old.dedup_key(digest) != row.dedup_key:
-                return StorageKeyError(f"credential {row.id}: its body does not give its dedup key")
+                raise StorageKeyError(f"credential {row.id}: its body does not give its dedup key")
             dedup_key = new.dedup_key(digest)
             owner, witness_type = described(body) if new.key_id is None else (HIDDEN, HIDDEN)
             changes.append(

@@ -30,7 +30,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, select
 
 from wallet_rpc.storage.database import Database
 from wallet_rpc.storage.tables import credentials, storage_keys
@@ -189,19 +189,13 @@ def check_key_rows(rows: list[KeyRow], sealer: Sealer, has_credentials: bool) ->
     )
 
 
-def _check_and_register(connection: Connection, sealer: Sealer) -> StorageKeyError | None:
-    # Answered, not raised: the writer turns what a job raises into an internal error.
-    has_credentials = connection.execute(select(credentials.c.id).limit(1)).first() is not None
-    try:
-        if check_key_rows(read_storage_keys(connection), sealer, has_credentials):
-            add_storage_key(connection, sealer.storage_key_id, KeyRole.ACTIVE)
-    except StorageKeyError as error:
-        return error
-    return None
+def _has_credentials(connection: Connection) -> bool:
+    return connection.execute(select(credentials.c.id).limit(1)).first() is not None
 
 
-def clear_retired_keys(connection: Connection) -> None:
-    connection.execute(delete(storage_keys).where(storage_keys.c.role == KeyRole.RETIRING.value))
+def _check_and_register(connection: Connection, sealer: Sealer) -> None:
+    if check_key_rows(read_storage_keys(connection), sealer, _has_credentials(connection)):
+        add_storage_key(connection, sealer.storage_key_id, KeyRole.ACTIVE)
 
 
 async def check_storage_key(database: Database, sealer: Sealer, *, register: bool = True) -> None:
@@ -212,14 +206,11 @@ async def check_storage_key(database: Database, sealer: Sealer, *, register: boo
     the key; without, it only checks.
     """
     if register:
-        error = await database.write(lambda connection: _check_and_register(connection, sealer))
-        if error is not None:
-            raise error
+        await database.write(lambda connection: _check_and_register(connection, sealer))
         return
 
     def check(connection: Connection) -> None:
-        has_credentials = connection.execute(select(credentials.c.id).limit(1)).first() is not None
-        check_key_rows(read_storage_keys(connection), sealer, has_credentials)
+        check_key_rows(read_storage_keys(connection), sealer, _has_credentials(connection))
 
     await database.query(check)
 

@@ -2,18 +2,49 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Dialect,
     Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment stored as UTC and read back aware, on every backend.
+
+    SQLAlchemy's documented recipe for timezone-aware datetimes: SQLite keeps
+    no zone and hands back naive values, so every value goes in as UTC and
+    comes out marked UTC. A naive value going in is a bug, refused.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise TypeError("a stored moment must carry its time zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -35,7 +66,7 @@ credentials = Table(
     Column("owner", String(64), nullable=False),
     Column("witness_type", String(16), nullable=False),
     Column("verified", Boolean, nullable=False),
-    Column("stored_at", DateTime(timezone=True), nullable=False),
+    Column("stored_at", UtcDateTime(), nullable=False),
     # The answer S exactly as first given, so a duplicate gets it byte for byte.
     Column("body", Text, nullable=False),
     # The storage key the body is sealed with (see storage_keys); NULL: the body is in clear.
@@ -48,7 +79,7 @@ connections = Table(
     metadata,
     Column("origin", String(255), primary_key=True),
     Column("account", String(64), nullable=False),
-    Column("connected_at", DateTime(timezone=True), nullable=False),
+    Column("connected_at", UtcDateTime(), nullable=False),
 )
 
 # Requests waiting for a person's decision in "prompt" mode. They live in the
@@ -65,13 +96,13 @@ pending_approvals = Table(
     Column("credential", Text, nullable=True),
     # The storage key the credential is sealed with; NULL: in clear, or no credential.
     Column("key_id", String(32), nullable=True),
-    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("requested_at", UtcDateTime(), nullable=False),
     # Past this, nobody waits for the row any more (also after a crash).
-    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
     Column("decision", String(16), nullable=True),
     # The origin the person was shown when deciding.
     Column("decided_origin", String(255), nullable=True),
-    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("decided_at", UtcDateTime(), nullable=True),
 )
 
 # Every wallet method call: who asked what, and how it ended. Written in the
@@ -80,7 +111,7 @@ audit_log = Table(
     "audit_log",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
     # The resolved origin; for a refused one, the Origin header as sent (cut to 255).
     Column("origin", String(255), nullable=True),
     Column("method", String(64), nullable=False),
@@ -103,5 +134,5 @@ storage_keys = Table(
     # HKDF of the key: names it without revealing it, and is its check value.
     Column("key_id", String(32), primary_key=True),
     Column("role", String(16), nullable=False),
-    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("added_at", UtcDateTime(), nullable=False),
 )

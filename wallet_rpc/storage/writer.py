@@ -5,7 +5,8 @@ takes all jobs waiting at the moment it is free and runs them in one
 transaction, so N concurrent stores cost one commit (one fsync) instead of N.
 A job's caller is answered only after that commit returns. If the group's
 transaction fails, each of its jobs is retried in a transaction of its own, so
-that one bad job cannot fail the others.
+that one bad job cannot fail the others; a job that fails on its own hands
+its caller the exception it raised, as datasette's write thread does.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import Connection
 
-from wallet_rpc.errors import InternalError, Overloaded
+from wallet_rpc.errors import Overloaded
 
 T = TypeVar("T")
 WriteJob = Callable[[Connection], T]
@@ -86,22 +87,16 @@ async def run_jobs_in_transactions(
     """
     try:
         return [(True, result) for result in await transaction(lambda c: _run_all(c, jobs))]
-    except Exception:  # retried one by one below, each failure kept for its caller
+    except Exception as error:  # noqa: BLE001 - retried one by one below, each failure for its caller
         if len(jobs) == 1:
-            logger.exception("write job failed")
-            return [(False, _storage_failure())]
+            return [(False, error)]
     outcomes: list[Outcome] = []
     for job in jobs:
         try:
             outcomes.append((True, (await transaction(_single(job)))[0]))
-        except Exception:  # reported to this job's caller only
-            logger.exception("write job failed")
-            outcomes.append((False, _storage_failure()))
+        except Exception as error:  # noqa: BLE001 - this job's caller gets what it raised
+            outcomes.append((False, error))
     return outcomes
-
-
-def _storage_failure() -> Exception:
-    return InternalError()
 
 
 class GroupCommitWriter:
@@ -143,9 +138,8 @@ class GroupCommitWriter:
                 group.append(self._queue.get_nowait())
             try:
                 outcomes = await self._run_group([pending.job for pending in group])
-            except Exception:  # the writer must outlive any one group
-                logger.exception("write group failed")
-                outcomes = [(False, _storage_failure()) for _ in group]
+            except Exception as error:  # noqa: BLE001 - the writer outlives any one group
+                outcomes = [(False, error) for _ in group]
             for pending, (succeeded, value) in zip(group, outcomes, strict=True):
                 if pending.answer.done():
                     pass

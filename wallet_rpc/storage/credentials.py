@@ -1,4 +1,4 @@
-"""The queries of each use case: write jobs for the writer, read jobs for `Database.query`."""
+"""Stored credentials: the store (one statement per group), listing, reading and deleting."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from wallet_rpc.storage.audit import AuditEntry, insert_audit
 from wallet_rpc.storage.database import Database
 from wallet_rpc.storage.sealing import HIDDEN, PLAINTEXT, Sealer, described, unsealed
-from wallet_rpc.storage.sqlite_driver import MultiRowInsert, driver_of, sqlite_datetime
-from wallet_rpc.storage.tables import connections, credentials
+from wallet_rpc.storage.sqlite import MultiRowInsert, driver_of, sqlite_datetime
+from wallet_rpc.storage.tables import credentials
 from wallet_rpc.storage.writer import BatchJob, WriteJob
 
 
@@ -124,12 +124,6 @@ def _insert_sqlite(
     return {(origin, dedup_key): id_ for id_, origin, dedup_key in rows}
 
 
-_INSERT_CONNECTION = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(connections).on_conflict_do_nothing(
-        index_elements=["origin"]
-    )
-    for dialect in (postgresql, sqlite)
-}
 # By origin, then keys: SQLite answers `(origin, dedup_key) IN (...)` by scanning
 # the whole index, this by searching it.
 _EXISTING = select(
@@ -145,17 +139,6 @@ def _by_origin(keys: set[tuple[str, str]]) -> dict[str, list[str]]:
     for origin, dedup_key in keys:
         grouped.setdefault(origin, []).append(dedup_key)
     return grouped
-
-
-_IS_CONNECTED = select(connections.c.origin).where(connections.c.origin == bindparam("origin"))
-# Every wallet call asks this; on SQLite the driver runs it in ~9 us, SQLAlchemy's
-# execution path around it takes ~45 us more (docs/decisions.md).
-_IS_CONNECTED_SQLITE = str(_IS_CONNECTED.compile(dialect=sqlite.dialect()))
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class StoreCredential(BatchJob[StoreResult]):
@@ -251,43 +234,12 @@ def store_credential(
     return StoreCredential(new, sealer, audit)
 
 
-def connect_origin(origin: str, account: str, audit: AuditEntry | None = None) -> WriteJob[None]:
-    def job(connection: Connection) -> None:
-        connection.execute(
-            _INSERT_CONNECTION[connection.dialect.name],
-            {"origin": origin, "account": account, "connected_at": datetime.now(UTC)},
-        )
-        if audit is not None:
-            insert_audit(connection, [audit])
-
-    return job
-
-
-def disconnect_origin(origin: str, audit: AuditEntry | None = None) -> WriteJob[None]:
-    def job(connection: Connection) -> None:
-        connection.execute(delete(connections).where(connections.c.origin == origin))
-        if audit is not None:
-            insert_audit(connection, [audit])
-
-    return job
-
-
 def delete_credential(credential_id: int) -> WriteJob[bool]:
     def job(connection: Connection) -> bool:
         result = connection.execute(delete(credentials).where(credentials.c.id == credential_id))
         return bool(result.rowcount)
 
     return job
-
-
-async def is_connected(database: Database, origin: str) -> bool:
-    def job(connection: Connection) -> bool:
-        if connection.dialect.name == "sqlite":
-            cursor = driver_of(connection).execute(_IS_CONNECTED_SQLITE, (origin,))
-            return cursor.fetchone() is not None
-        return connection.execute(_IS_CONNECTED, {"origin": origin}).first() is not None
-
-    return await database.query(job)
 
 
 def _stored(row: Any, sealer: Sealer) -> StoredCredential:
@@ -299,7 +251,7 @@ def _stored(row: Any, sealer: Sealer) -> StoredCredential:
         owner=owner,
         witness_type=witness_type,
         verified=row.verified,
-        stored_at=_utc(row.stored_at),
+        stored_at=row.stored_at,
         body=body,
     )
 

@@ -1,0 +1,223 @@
+"""SQLite set-up: the engines and connections, the WAL checkpointer, and raw driver statements.
+
+Reads and the writer's statements go to the pysqlite driver on connections
+of their own (docs/decisions.md, "Reads on SQLite" and "The store path");
+the async engine (aiosqlite) serves migrations and the health check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+logger = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 10_000
+# Commits between two WAL checkpoints (see WalCheckpointer).
+CHECKPOINT_EVERY_COMMITS = 64
+_CHECKPOINT = "PRAGMA wal_checkpoint(PASSIVE)"
+# SQLAlchemy's own text form of a DateTime on SQLite; everything stored is UTC.
+_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # FULL: a commit has reached the disk before the client hears "stored".
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def async_engine(url: str) -> AsyncEngine:
+    """Migrations and the health check's read."""
+    engine = create_async_engine(url)
+    event.listen(engine.sync_engine, "connect", _set_pragmas)
+    return engine
+
+
+def _sync_engine(url: str) -> Engine:
+    engine = create_engine(
+        make_url(url).set(drivername="sqlite"),
+        pool_size=1,
+        max_overflow=0,
+        # The writer's COMMIT runs on its thread, the rest of its work on the loop's.
+        connect_args={"check_same_thread": False},
+    )
+    event.listen(engine, "connect", _set_pragmas)
+
+    @event.listens_for(engine, "connect")
+    def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
+        # Transactions are ours to begin (see writer_engine); a reader never
+        # holds one open between queries.
+        dbapi_connection.isolation_level = None
+
+    return engine
+
+
+def writer_engine(url: str) -> Engine:
+    """The writer's: explicit BEGIN IMMEDIATE, and no checkpoints in its commits.
+
+    IMMEDIATE takes the write lock at the start, as SQLAlchemy's docs advise
+    for pysqlite, so a writer in another process makes us wait (busy_timeout)
+    instead of failing mid-transaction. WalCheckpointer does the checkpoints.
+    """
+    engine = _sync_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _no_automatic_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def reader_engine(url: str) -> Engine:
+    """Reads, run inline on the event loop: a connection that cannot write."""
+    engine = _sync_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _query_only(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA query_only=1")
+
+    return engine
+
+
+def checkpoint_engine(url: str) -> Engine:
+    return _sync_engine(url)
+
+
+def driver_of(connection: Connection) -> sqlite3.Connection:
+    """The pysqlite connection under a SQLAlchemy one, for the few statements on the hot path.
+
+    SQLAlchemy's execution path around a statement costs more than SQLite takes
+    to run it (docs/decisions.md, "The store path"); these statements go to the
+    driver directly, in the same transaction as the rest.
+    """
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
+    return driver
+
+
+def sqlite_datetime(moment: datetime) -> str:
+    """A moment as SQLAlchemy stores a DateTime on SQLite, for raw statements."""
+    return moment.astimezone(UTC).strftime(_DATETIME_FORMAT)
+
+
+class MultiRowInsert:
+    """An INSERT of many rows as one statement, `INSERT .. VALUES (..), (..), ..`.
+
+    `executemany` binds and steps once per row, and the driver releases the
+    GIL around each step and takes it back after (on a thread, a wait for the
+    event loop each time). One statement is one bind and one step.
+    """
+
+    # 500 rows of up to 8 columns stay far below SQLite's 32766 variables.
+    max_rows = 500
+
+    def __init__(self, head: str, columns: int, tail: str = "") -> None:
+        self._head = head
+        self._row = "(" + ", ".join(["?"] * columns) + ")"
+        self._tail = tail
+        self._statements: dict[int, str] = {}
+
+    def statement(self, rows: int) -> str:
+        statement = self._statements.get(rows)
+        if statement is None:
+            placeholders = ", ".join([self._row] * rows)
+            statement = self._statements[rows] = "".join((self._head, placeholders, self._tail))
+        return statement
+
+    def execute(self, driver: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> sqlite3.Cursor:
+        """Insert at most `max_rows` rows with one statement."""
+        assert 0 < len(rows) <= self.max_rows
+        values = [value for row in rows for value in row]
+        return driver.execute(self.statement(len(rows)), values)
+
+    def execute_all(self, driver: sqlite3.Connection, rows: Sequence[Sequence[Any]]) -> None:
+        for start in range(0, len(rows), self.max_rows):
+            self.execute(driver, rows[start : start + self.max_rows])
+
+
+class WalCheckpointer:
+    """Copies the WAL into the database file without making a commit wait for it.
+
+    Left to SQLite, the COMMIT that takes the WAL past 1000 pages runs the
+    checkpoint itself, fsyncs included, and every store of the next group
+    waits for it: such commits took 20-85 ms where the others took 0.3 ms
+    (docs/decisions.md). Here a PASSIVE checkpoint, which blocks neither the
+    writer nor readers, copies the bulk on a thread and connection of its own.
+    The writer commits meanwhile, so that one never copies everything, and
+    SQLite restarts the WAL from its start only once everything is copied:
+    after each, the writer's next commit is followed by a second checkpoint on
+    its own connection (`catch_up`), which has only the last few commits to copy.
+    """
+
+    def __init__(self, engine: Engine, every_commits: int = CHECKPOINT_EVERY_COMMITS) -> None:
+        self._engine = engine
+        self._every_commits = every_commits
+        self._commits = 0
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-checkpoint")
+        self._connection: Any = None
+        self._running: asyncio.Future[None] | None = None
+        self._catch_up = False
+
+    def committed(self) -> None:
+        """Count a commit; start a checkpoint every `every_commits` (one at a time)."""
+        self._commits += 1
+        if self._commits < self._every_commits or self._running is not None:
+            return
+        self._commits = 0
+        self._running = asyncio.get_running_loop().run_in_executor(self._thread, self._checkpoint)
+        self._running.add_done_callback(self._finished)
+
+    def take_catch_up(self) -> bool:
+        """Whether the writer should checkpoint after its next commit (asked once per commit)."""
+        due, self._catch_up = self._catch_up, False
+        return due
+
+    def _checkpoint(self) -> None:
+        if self._connection is None:
+            self._connection = self._engine.raw_connection()
+        self._connection.driver_connection.execute(_CHECKPOINT).fetchall()
+
+    def _finished(self, running: asyncio.Future[None]) -> None:
+        self._running = None
+        if running.cancelled():
+            return
+        if running.exception() is not None:
+            # The next one copies what this one could not.
+            logger.warning("WAL checkpoint failed: %s", running.exception())
+            return
+        self._catch_up = True
+
+    async def close(self) -> None:
+        if self._running is not None:
+            with contextlib.suppress(Exception):
+                await self._running
+        if self._connection is not None:
+            await asyncio.get_running_loop().run_in_executor(self._thread, self._connection.close)
+            self._connection = None
+        self._thread.shutdown(wait=True)
+        self._engine.dispose()
+
+
+def catch_up_checkpoint(connection: Connection) -> None:
+    """The checkpoint after a commit that lets the WAL restart (see WalCheckpointer)."""
+    try:
+        driver_of(connection).execute(_CHECKPOINT).fetchall()
+    except Exception as error:  # noqa: BLE001 - the commit stands; the next catch-up copies it
+        logger.warning("WAL checkpoint failed: %s", error)
