@@ -52,3 +52,15 @@ def test_auro_codes_and_texts() -> None:
     assert error_object(errors.NotConnected(), "extension")["message"] == (
         "User disconnect, please connect first."
     )
+
+
+def test_storage_faults_say_why_and_bugs_say_nothing() -> None:
+    assert error_object(errors.StorageUnavailable("the disk holding it is full"), "docs") == {
+        "code": -32001,
+        "message": "Storage unavailable",
+        "data": {"reason": "the disk holding it is full"},
+    }
+    assert error_object(errors.InternalError(), "extension") == {
+        "code": -32603,
+        "message": "Internal error",
+    }

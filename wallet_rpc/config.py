@@ -47,6 +47,9 @@ class ServerConfig(_Section):
 
 class DatabaseConfig(_Section):
     url: str = "sqlite+aiosqlite:///wallet.db"
+    # How long a write waits for SQLite's lock held by another process before
+    # it answers -32001 (docs/operations.md, "Storage faults").
+    busy_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 10.0
 
     @field_validator("url")
     @classmethod

@@ -49,6 +49,21 @@ class Overloaded(WalletRpcError):
     code = -32000
 
 
+class StorageUnavailable(WalletRpcError):
+    """The storage cannot make a write (or read) now: disk full, read-only, locked, the file
+    gone, the server unreachable. `data` says which, in our words; nothing was half-stored,
+    and the same request succeeds once the fault is gone."""
+
+    code = -32001
+
+    def __init__(self, reason: str | None = None) -> None:
+        super().__init__(None if reason is None else {"reason": reason})
+        self.reason = reason or "the storage is unavailable"
+
+    def __str__(self) -> str:
+        return f"storage unavailable: {self.reason}"
+
+
 # Auro Wallet's errors for the wallet methods.
 class NotConnected(WalletRpcError):
     code = 1001

@@ -76,11 +76,15 @@ def create_app(
             verifier_pool.shutdown(wait=True, cancel_futures=True)
 
     async def database_context(app: web.Application) -> AsyncIterator[None]:
-        database = Database(config.database.url)
+        database = Database(
+            config.database.url, busy_timeout_seconds=config.database.busy_timeout_seconds
+        )
         await database.migrate()
         await database.open()
         sealer = sealer_for(config.storage.encryption_key_bytes)
         try:
+            # A database it cannot write stops start-up (StorageUnavailable says why).
+            await database.probe()
             await check_storage_key(database, sealer)
         except Exception:
             await database.close()

@@ -17,6 +17,7 @@ MESSAGES: dict[type[errors.WalletRpcError], dict[MessageStyle, str]] = {
     errors.InvalidMethodParams: {"docs": "Invalid params", "extension": "Invalid params"},
     errors.InternalError: {"docs": "Internal error", "extension": "Internal error"},
     errors.Overloaded: {"docs": "Server overloaded", "extension": "Server overloaded"},
+    errors.StorageUnavailable: {"docs": "Storage unavailable", "extension": "Storage unavailable"},
     errors.NotConnected: {
         "docs": "User disconnect, need connect Auro Wallet.",
         "extension": "User disconnect, please connect first.",

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
+from wallet_rpc.errors import StorageUnavailable
 from wallet_rpc.storage.database import Database
 from wallet_rpc.storage.sqlite import MultiRowInsert, driver_of, sqlite_datetime
 from wallet_rpc.storage.tables import audit_log
@@ -152,8 +153,10 @@ class AuditQueue:
 
                 try:
                     await self._database.write(job)
-                except Exception:  # the rows go back to wait, and are tried again shortly
-                    logger.warning("audit rows not written yet; will retry", exc_info=True)
+                except Exception as error:  # the rows go back to wait, and are tried again shortly
+                    # A storage fault is logged once, by the writer; a bug with its traceback.
+                    if not isinstance(error, StorageUnavailable):
+                        logger.warning("audit rows not written yet; will retry", exc_info=True)
                     if taken:
                         self._waiting.extendleft(reversed(taken))
                     if self._closed:
@@ -261,7 +264,9 @@ class AuditPruner:
         while True:
             try:
                 removed = await self.prune()
-            except Exception:  # the database may be down for a while; the next round retries
+            except StorageUnavailable as error:  # the next round retries
+                logger.warning("audit rows not pruned (%s); will retry", error)
+            except Exception:  # the next round retries
                 logger.warning("audit rows not pruned; will retry", exc_info=True)
             else:
                 if removed:

@@ -2,7 +2,9 @@
 
 Reads and the writer's statements go to the pysqlite driver on connections
 of their own (docs/decisions.md, "Reads on SQLite" and "The store path");
-the async engine (aiosqlite) serves migrations and the health check.
+the async engine (aiosqlite) serves migrations. Those connections open the
+file only if it exists (`mode=rw`): a file removed while serving is never
+replaced by a new, empty one, and `DatabaseFile` notices it is gone.
 """
 
 from __future__ import annotations
@@ -10,19 +12,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sqlite3
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import URL, Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from wallet_rpc.errors import StorageUnavailable
+from wallet_rpc.storage.faults import FILE_GONE, FILE_REPLACED, READ_ONLY, storage_fault
 
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+# Reads run on the event loop: in WAL mode they never wait for a writer, and
+# whatever else makes them wait must not hold every other request for long.
+READ_BUSY_TIMEOUT_MS = 500
 # Commits between two WAL checkpoints (see WalCheckpointer).
 CHECKPOINT_EVERY_COMMITS = 64
 _CHECKPOINT = "PRAGMA wal_checkpoint(PASSIVE)"
@@ -46,9 +56,24 @@ def async_engine(url: str) -> AsyncEngine:
     return engine
 
 
+def database_path(url: str) -> str | None:
+    """The absolute path of an SQLite URL's file; None for an in-memory database."""
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        return None
+    return os.path.abspath(database)
+
+
+def _existing_file_url(url: str) -> URL:
+    path = database_path(url)
+    if path is None:
+        return make_url(url).set(drivername="sqlite")
+    return URL.create("sqlite", database=f"file:{quote(path)}", query={"mode": "rw", "uri": "true"})
+
+
 def _sync_engine(url: str) -> Engine:
     engine = create_engine(
-        make_url(url).set(drivername="sqlite"),
+        _existing_file_url(url),
         pool_size=1,
         max_overflow=0,
         # The writer's COMMIT runs on its thread, the rest of its work on the loop's.
@@ -75,14 +100,48 @@ def writer_engine(url: str) -> Engine:
     engine = _sync_engine(url)
 
     @event.listens_for(engine, "connect")
-    def _no_automatic_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    def _writer_settings(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
-
-    @event.listens_for(engine, "begin")
-    def _begin_immediate(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # The writer never waits for the lock unasked: see begin_now and begin_waiting.
+        dbapi_connection.execute("PRAGMA busy_timeout=0")
 
     return engine
+
+
+_BEGIN = "BEGIN IMMEDIATE"
+
+
+def begin_now(connection: Connection) -> bool:
+    """Take the write lock if no other process holds it; False, at once, if one does.
+
+    Run on the event loop: it never waits, so the common case costs no hop to
+    the writer's thread. IMMEDIATE takes the write lock at the start, as
+    SQLAlchemy's docs advise for pysqlite, so a writer in another process
+    stops us here rather than mid-transaction.
+    """
+    try:
+        driver_of(connection).execute(_BEGIN)
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY:
+            return False
+        raise
+    connection.begin()  # SQLAlchemy's bookkeeping; the driver's BEGIN is already done
+    return True
+
+
+def begin_waiting(connection: Connection, seconds: float) -> None:
+    """Wait up to `seconds` for another process to release the write lock, then take it.
+
+    Runs on the writer's thread. Past the wait, SQLite answers "database is
+    locked" (SQLITE_BUSY), a storage fault.
+    """
+    driver = driver_of(connection)
+    driver.execute(f"PRAGMA busy_timeout={max(0, int(seconds * 1000))}")
+    try:
+        driver.execute(_BEGIN)
+    finally:
+        driver.execute("PRAGMA busy_timeout=0")
+    connection.begin()
 
 
 def reader_engine(url: str) -> Engine:
@@ -90,8 +149,9 @@ def reader_engine(url: str) -> Engine:
     engine = _sync_engine(url)
 
     @event.listens_for(engine, "connect")
-    def _query_only(dbapi_connection: Any, _record: Any) -> None:
+    def _reader_settings(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.execute("PRAGMA query_only=1")
+        dbapi_connection.execute(f"PRAGMA busy_timeout={READ_BUSY_TIMEOUT_MS}")
 
     return engine
 
@@ -221,3 +281,46 @@ def catch_up_checkpoint(connection: Connection) -> None:
         driver_of(connection).execute(_CHECKPOINT).fetchall()
     except Exception as error:  # noqa: BLE001 - the commit stands; the next catch-up copies it
         logger.warning("WAL checkpoint failed: %s", error)
+
+
+class DatabaseFile:
+    """The file the server opened, told apart from whatever its path names later.
+
+    Removed, or replaced by another file (another device or inode), it is no
+    longer the database a restarted server would open: a write committed to
+    it would be lost, so it must not be acknowledged.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._identity: tuple[int, int] | None = None
+
+    def remember(self) -> None:
+        """Note which file the path names now (at open)."""
+        status = os.stat(self.path)
+        self._identity = (status.st_dev, status.st_ino)
+
+    def problem(self, *, writable: bool) -> str | None:
+        """Why writes there cannot be acknowledged now, or None.
+
+        `writable` also asks whether the file may be written through its path
+        (os.access honours read-only mounts and immutable files, even for root).
+        """
+        try:
+            status = os.stat(self.path)
+        except FileNotFoundError:
+            return FILE_GONE
+        except OSError as error:
+            fault = storage_fault(error)
+            return FILE_GONE if fault is None else fault.reason
+        if (status.st_dev, status.st_ino) != self._identity:
+            return FILE_REPLACED
+        if writable and not os.access(self.path, os.W_OK):
+            return READ_ONLY
+        return None
+
+    def check(self, *, writable: bool) -> None:
+        """Raise StorageUnavailable if `problem` finds one."""
+        problem = self.problem(writable=writable)
+        if problem is not None:
+            raise StorageUnavailable(problem)

@@ -6,7 +6,9 @@ transaction, so N concurrent stores cost one commit (one fsync) instead of N.
 A job's caller is answered only after that commit returns. If the group's
 transaction fails, each of its jobs is retried in a transaction of its own, so
 that one bad job cannot fail the others; a job that fails on its own hands
-its caller the exception it raised, as datasette's write thread does.
+its caller the exception it raised, as datasette's write thread does. A
+storage fault fails the whole group with StorageUnavailable (no retry: it is
+not any one job's doing), and the writer remembers it until a write succeeds.
 """
 
 from __future__ import annotations
@@ -14,18 +16,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import Connection
 
-from wallet_rpc.errors import Overloaded
+from wallet_rpc.errors import Overloaded, StorageUnavailable
+from wallet_rpc.storage.faults import storage_fault
 
 T = TypeVar("T")
 WriteJob = Callable[[Connection], T]
 Outcome = tuple[bool, Any]  # (succeeded, result or exception)
-RunGroup = Callable[[list[WriteJob[Any]]], Awaitable[list[Outcome]]]
+# A group's jobs, and the moment (time.monotonic) by which the oldest must be answered.
+RunGroup = Callable[[list[WriteJob[Any]], float], Awaitable[list[Outcome]]]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +41,7 @@ class _Pending(Generic[T]):
     answer: asyncio.Future[T] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+    submitted: float = field(default_factory=time.monotonic)
 
 
 class BatchJob(Generic[T]):
@@ -88,6 +94,9 @@ async def run_jobs_in_transactions(
     try:
         return [(True, result) for result in await transaction(lambda c: _run_all(c, jobs))]
     except Exception as error:  # noqa: BLE001 - retried one by one below, each failure for its caller
+        fault = storage_fault(error)
+        if fault is not None:
+            return [(False, fault)] * len(jobs)
         if len(jobs) == 1:
             return [(False, error)]
     outcomes: list[Outcome] = []
@@ -95,18 +104,41 @@ async def run_jobs_in_transactions(
         try:
             outcomes.append((True, (await transaction(_single(job)))[0]))
         except Exception as error:  # noqa: BLE001 - this job's caller gets what it raised
-            outcomes.append((False, error))
+            outcomes.append((False, storage_fault(error) or error))
     return outcomes
 
 
 class GroupCommitWriter:
     """Accepts write jobs from any task; one background task commits them in groups."""
 
-    def __init__(self, run_group: RunGroup, *, max_queue: int = 4096, max_group: int = 512) -> None:
+    def __init__(
+        self,
+        run_group: RunGroup,
+        *,
+        max_wait_seconds: float,
+        max_queue: int = 4096,
+        max_group: int = 512,
+    ) -> None:
         self._run_group = run_group
+        self._max_wait = max_wait_seconds
         self._queue: asyncio.Queue[_Pending[Any]] = asyncio.Queue(maxsize=max_queue)
         self._max_group = max_group
         self._task: asyncio.Task[None] | None = None
+        self.fault: StorageUnavailable | None = None
+
+    def _note(self, outcomes: list[Outcome]) -> None:
+        """Remember a storage fault from the first write it failed until a write succeeds."""
+        if any(succeeded for succeeded, _ in outcomes):
+            if self.fault is not None:
+                logger.warning("storage available again")
+            self.fault = None
+            return
+        fault = next(
+            (value for _, value in outcomes if isinstance(value, StorageUnavailable)), None
+        )
+        if fault is not None and (self.fault is None or self.fault.reason != fault.reason):
+            logger.error("%s; writes answer -32001 until it is fixed", fault)
+        self.fault = fault or self.fault
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="group-commit-writer")
@@ -136,10 +168,14 @@ class GroupCommitWriter:
             group = [await self._queue.get()]
             while len(group) < self._max_group and not self._queue.empty():
                 group.append(self._queue.get_nowait())
+            # Each job is answered within max_wait of its submission, however long
+            # the groups before it waited (for another process's lock, say).
+            deadline = group[0].submitted + self._max_wait
             try:
-                outcomes = await self._run_group([pending.job for pending in group])
+                outcomes = await self._run_group([pending.job for pending in group], deadline)
             except Exception as error:  # noqa: BLE001 - the writer outlives any one group
-                outcomes = [(False, error) for _ in group]
+                outcomes = [(False, storage_fault(error) or error)] * len(group)
+            self._note(outcomes)
             for pending, (succeeded, value) in zip(group, outcomes, strict=True):
                 if pending.answer.done():
                     pass
