@@ -1,1 +1,1 @@
-"""Tables, the database and its single writer, and the repository of use-case queries."""
+"""Storage: the schema, the database and its single writer, one module per table family."""

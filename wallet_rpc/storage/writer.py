@@ -125,6 +125,8 @@ class GroupCommitWriter:
         self._max_group = max_group
         self._task: asyncio.Task[None] | None = None
         self.fault: StorageUnavailable | None = None
+        # Until the first commit, a fault is start-up's to report (in one line).
+        self._has_committed = False
 
     def _note(self, outcomes: list[Outcome]) -> None:
         """Remember a storage fault from the first write it failed until a write succeeds."""
@@ -132,11 +134,13 @@ class GroupCommitWriter:
             if self.fault is not None:
                 logger.warning("storage available again")
             self.fault = None
+            self._has_committed = True
             return
         fault = next(
             (value for _, value in outcomes if isinstance(value, StorageUnavailable)), None
         )
-        if fault is not None and (self.fault is None or self.fault.reason != fault.reason):
+        changed = fault is not None and (self.fault is None or self.fault.reason != fault.reason)
+        if changed and self._has_committed:
             logger.error("%s; writes answer -32001 until it is fixed", fault)
         self.fault = fault or self.fault
 
