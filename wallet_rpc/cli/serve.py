@@ -78,9 +78,9 @@ def serve(config: Config, arguments: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from wallet_rpc import __version__
+    from wallet_rpc.errors import StorageUnavailable
     from wallet_rpc.http.app import create_app
     from wallet_rpc.http.runner import run_app
-    from wallet_rpc.errors import StorageUnavailable
     from wallet_rpc.storage.sealing import StorageKeyError
 
     _open_sqlite_file(config.database.url)
