@@ -11,7 +11,7 @@ from aiohttp import web
 
 from wallet_rpc import appkeys
 from wallet_rpc.config import Config
-from wallet_rpc.http import approvals, browser, handlers, metrics
+from wallet_rpc.http import approvals, browser, handlers, loopback, metrics, pages, static_files
 from wallet_rpc.methods import WALLET_METHODS, Method
 from wallet_rpc.rpc.discover import DISCOVER, discover_method
 from wallet_rpc.rpc.dispatch import Dispatcher
@@ -52,7 +52,8 @@ def create_app(
         handler_args={"auto_decompress": False},
     )
     app[appkeys.CONFIG] = config
-    app[appkeys.APPROVAL_FORM_TOKEN] = approvals.new_form_token()
+    app[appkeys.APPROVAL_FORM_TOKEN] = loopback.new_form_token()
+    pages.setup_templates(app)
     methods = {
         **WALLET_METHODS,
         DISCOVER: discover_method(config.compat.messages),
@@ -129,7 +130,10 @@ def create_app(
             web.route("OPTIONS", "/", handlers.preflight),
             web.get("/healthz", handlers.healthz),
             web.get("/provider.js", browser.provider_script),
+        ],
+        loopback_routes=[
             *approvals.routes(),
+            *static_files.routes(),
             *metrics.routes(config),
         ],
     )
