@@ -18,6 +18,7 @@ from typing import Any
 
 import aiohttp_jinja2
 import jinja2
+import markupsafe
 from aiohttp import web
 
 from wallet_rpc.display import for_person
@@ -33,7 +34,10 @@ POLL_MILLISECONDS = 1000
 
 
 def _shown(value: Any) -> Any:
-    return for_person(value) if isinstance(value, str) else value
+    # Markup is template output (a macro's), made of values that passed here already.
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return for_person(value)
+    return value
 
 
 def _clock(moment: datetime) -> str:
