@@ -90,4 +90,6 @@ def state_answer(request: web.Request, state: object) -> web.Response:
     headers = {**PRIVATE_HEADERS, "ETag": etag}
     if none_match(request, etag):
         return web.Response(status=304, headers=headers)
-    return web.Response(body=body, headers=headers, content_type="application/json")
+    return web.Response(
+        body=body, headers=headers, content_type="application/json", charset="utf-8"
+    )
