@@ -15,11 +15,11 @@ from aiohttp import web
 
 from wallet_rpc import appkeys
 from wallet_rpc.http import pages
+from wallet_rpc.http.handlers import plain_answer
 from wallet_rpc.http.loopback import (
     PRIVATE_HEADERS,
     Refusals,
     loopback_only,
-    plain_refusal,
     read_by_another_origin,
     same_origin_post,
     token_matches,
@@ -50,7 +50,7 @@ def _state(pending: list[PendingRequest]) -> dict[str, Any]:
 
 
 def _unreadable() -> web.Response:
-    return plain_refusal(403, "Forbidden: the approval page is not readable by other origins")
+    return plain_answer(403, "Forbidden: the approval page is not readable by other origins")
 
 
 async def approvals_page(request: web.Request) -> web.StreamResponse:
@@ -86,19 +86,17 @@ async def approvals_state(request: web.Request) -> web.StreamResponse:
 
 async def decide(request: web.Request) -> web.StreamResponse:
     if not same_origin_post(request):
-        return plain_refusal(403, "Forbidden: decisions are accepted from the approval page only")
+        return plain_answer(403, "Forbidden: decisions are accepted from the approval page only")
     approval_id = request.match_info["approval_id"]
     if not _APPROVAL_ID.fullmatch(approval_id):
-        return plain_refusal(404, "Not Found: no such request")
+        return plain_answer(404, "Not Found: no such request")
     form = await request.post()
     if not token_matches(form.get("token"), request.app[appkeys.APPROVAL_FORM_TOKEN]):
-        return plain_refusal(403, "Forbidden: reload the approval page and decide again")
+        return plain_answer(403, "Forbidden: reload the approval page and decide again")
     decision_text = form.get("decision")
     shown_origin = form.get("origin")
     if decision_text not in ("approve", "reject") or not isinstance(shown_origin, str):
-        return plain_refusal(
-            400, "Bad Request: a decision needs decision=approve|reject and origin"
-        )
+        return plain_answer(400, "Bad Request: a decision needs decision=approve|reject and origin")
     decision = Decision(decision_text)
     recorded = await request.app[appkeys.APPROVALS].record(approval_id, decision, shown_origin)
     done = (

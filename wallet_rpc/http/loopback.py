@@ -15,12 +15,11 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import secrets
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+from wallet_rpc.http.handlers import Handler, plain_answer
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -69,18 +68,14 @@ def host_is_loopback(request: web.Request) -> bool:
     return host is not None and host.strip("[]").lower() in LOOPBACK_HOSTS
 
 
-def plain_refusal(status: int, text: str) -> web.Response:
-    return web.Response(status=status, text=text + "\n", content_type="text/plain")
-
-
 def loopback_only(handler: Handler, refusals: Refusals) -> Handler:
     """`handler`, answered only to loopback peers under a loopback Host name; else 403."""
 
     async def guarded(request: web.Request) -> web.StreamResponse:
         if not peer_is_loopback(request):
-            return plain_refusal(403, refusals.remote_peer)
+            return plain_answer(403, refusals.remote_peer)
         if not host_is_loopback(request):
-            return plain_refusal(403, refusals.other_host)
+            return plain_answer(403, refusals.other_host)
         return await handler(request)
 
     return guarded

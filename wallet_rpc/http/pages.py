@@ -60,6 +60,8 @@ def setup_templates(app: web.Application) -> None:
         app,
         loader=jinja2.PackageLoader("wallet_rpc", "templates"),
         autoescape=True,
+        # Installed files do not change while the server runs.
+        auto_reload=False,
         undefined=jinja2.StrictUndefined,
         finalize=_shown,
         trim_blocks=True,

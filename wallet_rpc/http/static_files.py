@@ -13,6 +13,7 @@ from importlib import resources
 
 from aiohttp import web
 
+from wallet_rpc.http.handlers import plain_answer
 from wallet_rpc.http.loopback import PRIVATE_HEADERS, Refusals, loopback_only
 
 JAVASCRIPT = "application/javascript"
@@ -76,7 +77,7 @@ async def page_file(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     content_type = PAGE_FILES.get(name)
     if content_type is None:
-        return web.Response(status=404, text="Not Found\n", content_type="text/plain")
+        return plain_answer(404, "Not Found")
     return file_answer(request, static_file(name, content_type), PRIVATE_HEADERS)
 
 

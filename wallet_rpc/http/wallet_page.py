@@ -19,11 +19,11 @@ from multidict import MultiDictProxy
 
 from wallet_rpc import appkeys
 from wallet_rpc.http import pages
+from wallet_rpc.http.handlers import plain_answer
 from wallet_rpc.http.loopback import (
     PRIVATE_HEADERS,
     Refusals,
     loopback_only,
-    plain_refusal,
     read_by_another_origin,
     same_origin_post,
     token_matches,
@@ -47,7 +47,7 @@ _NOTICES = {
 
 
 def _unreadable() -> web.Response:
-    return plain_refusal(403, "Forbidden: the wallet page is not readable by other origins")
+    return plain_answer(403, "Forbidden: the wallet page is not readable by other origins")
 
 
 async def _accepted_form(
@@ -55,10 +55,10 @@ async def _accepted_form(
 ) -> MultiDictProxy[str | bytes | bytearray | FileField] | web.Response:
     """The post's form, if it came from the wallet page with the token; else a 403."""
     if not same_origin_post(request):
-        return plain_refusal(403, "Forbidden: accepted from the wallet page only")
+        return plain_answer(403, "Forbidden: accepted from the wallet page only")
     form = await request.post()
     if not token_matches(form.get("token"), request.app[appkeys.APPROVAL_FORM_TOKEN]):
-        return plain_refusal(403, "Forbidden: reload the wallet page and try again")
+        return plain_answer(403, "Forbidden: reload the wallet page and try again")
     return form
 
 
@@ -119,7 +119,7 @@ async def disconnect(request: web.Request) -> web.StreamResponse:
         return form
     origin = form.get("origin")
     if not isinstance(origin, str):
-        return plain_refusal(400, "Bad Request: disconnecting needs origin")
+        return plain_answer(400, "Bad Request: disconnecting needs origin")
     done = await request.app[appkeys.WALLET_OVERVIEW].disconnect(origin)
     raise _back("done=disconnected" if done else "done=not-connected")
 
@@ -130,7 +130,7 @@ async def delete_credential(request: web.Request) -> web.StreamResponse:
         return form
     credential_id = _credential_id(request.match_info["credential_id"])
     if credential_id is None:
-        return plain_refusal(404, "Not Found: no such credential")
+        return plain_answer(404, "Not Found: no such credential")
     if form.get("confirmed") != "yes":
         raise _back(f"confirm-delete={credential_id}")
     deleted = await request.app[appkeys.WALLET_OVERVIEW].delete_credential(credential_id)
