@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from wallet_rpc.http.handlers import Handler, plain_answer
+from wallet_rpc.http.handlers import Handler, origin_header, plain_answer
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -87,7 +87,7 @@ def own_origin(request: web.Request) -> str:
 
 def read_by_another_origin(request: web.Request) -> bool:
     """A script on another origin asks: it would learn the form token from a page."""
-    origin = request.headers.get("Origin")
+    origin = origin_header(request)
     return origin is not None and origin != own_origin(request)
 
 
@@ -95,7 +95,7 @@ def same_origin_post(request: web.Request) -> bool:
     fetch_site = request.headers.get("Sec-Fetch-Site")
     if fetch_site is not None and fetch_site not in ("same-origin", "none"):
         return False
-    origin = request.headers.get("Origin")
+    origin = origin_header(request)
     return origin is None or origin == own_origin(request)
 
 
