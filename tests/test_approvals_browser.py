@@ -239,12 +239,13 @@ def test_a_dapp_in_the_same_browser_cannot_approve_its_own_request(
     page.goto(dapp_page(site, dapp_wallet, forged_form))
 
     read = page.evaluate(
-        "async (url) => { const r = await fetch(url);"
-        " return {status: r.status, body: await r.text()}; }",
+        "async (url) => { try { const r = await fetch(url);"
+        " return {status: r.status, body: await r.text()}; }"
+        " catch (error) { return {failed: String(error)}; } }",
         approvals_url(dapp_wallet),
     )
-    assert read["status"] == 403
-    assert token not in read["body"]
+    # The page and its refusals carry no CORS headers: the script learns not even a status.
+    assert read == {"failed": "TypeError: Failed to fetch"}
 
     with page.expect_navigation():
         page.evaluate("document.getElementById('forged').submit()")

@@ -7,6 +7,7 @@ from aiohttp import web
 from wallet_rpc.config import Config
 from wallet_rpc.rpc.envelope import Envelope
 from wallet_rpc.rpc.observe import CallMetrics
+from wallet_rpc.service.overview import WalletOverview
 from wallet_rpc.service.prompt import PromptApprover
 from wallet_rpc.service.wallet import WalletService
 from wallet_rpc.storage.database import Database
@@ -19,3 +20,5 @@ ENVELOPE = web.AppKey("envelope", Envelope)
 APPROVALS = web.AppKey("approvals", PromptApprover)
 APPROVAL_FORM_TOKEN = web.AppKey("approval_form_token", str)
 METRICS = web.AppKey("metrics", CallMetrics)
+# What the wallet's own page reads and does.
+WALLET_OVERVIEW = web.AppKey("wallet_overview", WalletOverview)

@@ -11,7 +11,16 @@ from aiohttp import web
 
 from wallet_rpc import appkeys
 from wallet_rpc.config import Config
-from wallet_rpc.http import approvals, browser, handlers, metrics
+from wallet_rpc.http import (
+    approvals,
+    browser,
+    handlers,
+    loopback,
+    metrics,
+    pages,
+    static_files,
+    wallet_page,
+)
 from wallet_rpc.methods import WALLET_METHODS, Method
 from wallet_rpc.rpc.discover import DISCOVER, discover_method
 from wallet_rpc.rpc.dispatch import Dispatcher
@@ -24,6 +33,7 @@ from wallet_rpc.rpc.observe import (
     access_log_stream,
 )
 from wallet_rpc.service.approval import ApproveAll, Approver, RejectAll
+from wallet_rpc.service.overview import WalletOverview
 from wallet_rpc.service.prompt import PromptApprover
 from wallet_rpc.service.verification import CredentialVerifier, signature_pool
 from wallet_rpc.service.wallet import WalletService
@@ -52,7 +62,8 @@ def create_app(
         handler_args={"auto_decompress": False},
     )
     app[appkeys.CONFIG] = config
-    app[appkeys.APPROVAL_FORM_TOKEN] = approvals.new_form_token()
+    app[appkeys.APPROVAL_FORM_TOKEN] = loopback.new_form_token()
+    pages.setup_templates(app)
     methods = {
         **WALLET_METHODS,
         DISCOVER: discover_method(config.compat.messages),
@@ -94,6 +105,7 @@ def create_app(
         # The approval page works in every mode; only prompt mode makes requests wait on it.
         prompt = PromptApprover(database, sealer, config.approval.timeout_seconds)
         app[appkeys.APPROVALS] = prompt
+        app[appkeys.WALLET_OVERVIEW] = WalletOverview(config, database, sealer)
         app[appkeys.WALLET] = WalletService(
             config,
             database,
@@ -133,7 +145,11 @@ def create_app(
             web.route("OPTIONS", "/", handlers.preflight),
             web.get("/healthz", handlers.healthz),
             web.get("/provider.js", browser.provider_script),
+        ],
+        loopback_routes=[
             *approvals.routes(),
+            *wallet_page.routes(),
+            *static_files.routes(),
             *metrics.routes(config),
         ],
     )

@@ -34,7 +34,7 @@ def origin_header(request: web.Request) -> str | None:
     return ", ".join(values) if values else None
 
 
-def with_http_rules(handler: Handler) -> Handler:
+def with_http_rules(handler: Handler, *, cors: bool = True) -> Handler:
     """A route's handler under the rules every answer follows.
 
     HTTP errors keep their status; a body that cannot be read as sent (bad
@@ -42,7 +42,8 @@ def with_http_rules(handler: Handler) -> Handler:
     connection, whose stream is lost; anything else is a 500 with no detail.
     Allowed origins get `Access-Control-Allow-Origin` on every answer,
     errors included: the origin in normal form, which is what a browser
-    sends and compares the header with, and never a client's other spelling.
+    sends and compares the header with, and never a client's other spelling;
+    unless `cors` is off (loopback-only routes: SPEC section 2).
     Wrapped into each route rather than installed as a middleware: with any
     middleware, aiohttp runs every request through two more coroutine layers
     and a cache lookup, about 20 us of a store's ~200 (docs/decisions.md).
@@ -67,6 +68,8 @@ def with_http_rules(handler: Handler) -> Handler:
                 logger.exception("unhandled error in %s %s", request.method, request.path)
             # else the client hung up mid-request: nobody to answer, nothing to log.
             response = plain_answer(500, "Internal Server Error")
+        if not cors:
+            return response
         header = origin_header(request)
         response.headers["Vary"] = "Origin"
         origin = None if header is None else request.app[appkeys.WALLET].allowed_origin(header)
@@ -77,9 +80,15 @@ def with_http_rules(handler: Handler) -> Handler:
     return handle
 
 
-def _method_not_allowed(allowed: str) -> Handler:
+# Said after "Method Not Allowed" on a path: where a browser that lands there should go.
+_ELSEWHERE = {"/": "this is the JSON-RPC endpoint (POST); the wallet's page is GET /wallet"}
+
+
+def _method_not_allowed(allowed: str, elsewhere: str | None) -> Handler:
+    text = "Method Not Allowed" if elsewhere is None else f"Method Not Allowed: {elsewhere}"
+
     async def refuse(request: web.Request) -> web.StreamResponse:
-        response = plain_answer(405, "Method Not Allowed")
+        response = plain_answer(405, text)
         response.headers["Allow"] = allowed
         return response
 
@@ -90,23 +99,35 @@ async def _not_found(request: web.Request) -> web.StreamResponse:
     return plain_answer(404, "Not Found")
 
 
-def add_routes(app: web.Application, routes: list[web.RouteDef]) -> None:
+def add_routes(
+    app: web.Application,
+    routes: list[web.RouteDef],
+    loopback_routes: list[web.RouteDef] | None = None,
+) -> None:
     """Add routes under the HTTP rules, with the 404 and 405 answers for everything else.
 
-    Without a middleware, the router's own 404 and 405 would skip the rules;
-    so every path gets a route for its other methods, and every other path
-    one route of its own.
+    `loopback_routes` (guarded by http/loopback.py) get no CORS headers, their
+    405s included. Without a middleware, the router's own 404 and 405 would
+    skip the rules; so every path gets a route for its other methods, and
+    every other path one route of its own.
     """
+    private = loopback_routes or []
     app.add_routes(
         [
-            web.RouteDef(route.method, route.path, with_http_rules(route.handler), route.kwargs)
-            for route in routes
+            web.RouteDef(
+                route.method, route.path, with_http_rules(route.handler, cors=cors), route.kwargs
+            )
+            for group, cors in ((routes, True), (private, False))
+            for route in group
         ]
     )
+    private_paths = {route.path for route in private}
     for resource in list(app.router.resources()):
         assert isinstance(resource, web.Resource)  # plain and dynamic paths only
         allowed = ", ".join(sorted({route.method for route in resource}))
-        resource.add_route(hdrs.METH_ANY, with_http_rules(_method_not_allowed(allowed)))
+        refuse = _method_not_allowed(allowed, _ELSEWHERE.get(resource.canonical))
+        cors = resource.canonical not in private_paths
+        resource.add_route(hdrs.METH_ANY, with_http_rules(refuse, cors=cors))
     app.router.add_route(hdrs.METH_ANY, "/{path:.*}", with_http_rules(_not_found))
 
 

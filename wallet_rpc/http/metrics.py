@@ -1,8 +1,7 @@
-"""GET /metrics: Prometheus text format, to loopback peers unless configured otherwise."""
+"""GET /metrics: Prometheus text format; loopback-only (http/loopback.py) unless configured."""
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 
 from aiohttp import web
@@ -10,37 +9,20 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from wallet_rpc import appkeys
 from wallet_rpc.config import Config
+from wallet_rpc.http.loopback import Refusals, loopback_only
 from wallet_rpc.service.prompt import pending_count
 from wallet_rpc.storage import credentials
 
 logger = logging.getLogger(__name__)
 
 PATH = "/metrics"
-
-
-def _peer_is_loopback(request: web.Request) -> bool:
-    """By the connection's peer address, never a header (as the approval page decides)."""
-    transport = request.transport
-    peer = None if transport is None else transport.get_extra_info("peername")
-    if not isinstance(peer, tuple) or not peer or not isinstance(peer[0], str):
-        return False
-    try:
-        address = ipaddress.ip_address(peer[0].split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped.is_loopback
-    return address.is_loopback
+REFUSALS = Refusals(
+    "Forbidden: metrics are served to loopback clients only",
+    "Forbidden: read metrics as localhost or 127.0.0.1",
+)
 
 
 async def metrics(request: web.Request) -> web.StreamResponse:
-    config = request.app[appkeys.CONFIG].observability
-    if not config.metrics_remote and not _peer_is_loopback(request):
-        return web.Response(
-            status=403,
-            text="Forbidden: metrics are served to loopback clients only\n",
-            content_type="text/plain",
-        )
     call_metrics = request.app[appkeys.METRICS]
     database = request.app[appkeys.DATABASE]
     # Read at scrape time: both are shared by every replica on the database.
@@ -57,4 +39,9 @@ async def metrics(request: web.Request) -> web.StreamResponse:
 
 
 def routes(config: Config) -> list[web.RouteDef]:
-    return [web.get(PATH, metrics)] if config.observability.metrics else []
+    """Loopback-only unless `metrics_remote`; never with CORS headers either way."""
+    if not config.observability.metrics:
+        return []
+    if config.observability.metrics_remote:
+        return [web.get(PATH, metrics)]
+    return [web.get(PATH, loopback_only(metrics, REFUSALS))]
