@@ -15,10 +15,12 @@ from typing import Any
 from wallet_rpc.config import Config
 from wallet_rpc.service.presentation import CredentialView, describe_credential_json
 from wallet_rpc.service.prompt import pending_count
-from wallet_rpc.storage import repository
+from wallet_rpc.storage import connections as connection_store
+from wallet_rpc.storage import credentials as credential_store
 from wallet_rpc.storage.audit import AuditRecord, list_audit
+from wallet_rpc.storage.connections import ConnectedOrigin
+from wallet_rpc.storage.credentials import StoredCredential
 from wallet_rpc.storage.database import Database
-from wallet_rpc.storage.repository import ConnectedOrigin, StoredCredential
 from wallet_rpc.storage.sealing import Sealer
 
 LATEST_AUDIT_ROWS = 20
@@ -64,27 +66,27 @@ class WalletOverview:
         self._sealer = sealer
 
     async def snapshot(self) -> Overview:
-        credentials = await repository.list_credentials(self._database, self._sealer)
+        credentials = await credential_store.list_credentials(self._database, self._sealer)
         audit = await list_audit(self._database, limit=LATEST_AUDIT_ROWS)
         return Overview(
             account=self._config.current_account,
-            connections=await repository.list_connections(self._database),
+            connections=await connection_store.list_connections(self._database),
             credentials=[_shown(stored) for stored in reversed(credentials)],
             pending=await pending_count(self._database),
             audit=audit[::-1],
         )
 
     async def credential(self, credential_id: int) -> ShownCredential | None:
-        stored = await repository.get_credential(self._database, credential_id, self._sealer)
+        stored = await credential_store.get_credential(self._database, credential_id, self._sealer)
         return None if stored is None else _shown(stored)
 
     async def disconnect(self, origin: str) -> bool:
         """Forget the origin's connection; False if it was not connected."""
-        if not await repository.is_connected(self._database, origin):
+        if not await connection_store.is_connected(self._database, origin):
             return False
-        await self._database.write(repository.disconnect_origin(origin))
+        await self._database.write(connection_store.disconnect_origin(origin))
         return True
 
     async def delete_credential(self, credential_id: int) -> bool:
         """False if no credential has this id."""
-        return await self._database.write(repository.delete_credential(credential_id))
+        return await self._database.write(credential_store.delete_credential(credential_id))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -52,5 +54,31 @@ async def is_connected(database: Database, origin: str) -> bool:
             cursor = driver_of(connection).execute(_IS_CONNECTED_SQLITE, (origin,))
             return cursor.fetchone() is not None
         return connection.execute(_IS_CONNECTED, {"origin": origin}).first() is not None
+
+    return await database.query(job)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectedOrigin:
+    origin: str
+    account: str
+    connected_at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "origin": self.origin,
+            "account": self.account,
+            "connected_at": self.connected_at.isoformat(),
+        }
+
+
+async def list_connections(database: Database) -> list[ConnectedOrigin]:
+    """Every connected origin, the latest connected first."""
+
+    def job(connection: Connection) -> list[ConnectedOrigin]:
+        rows = connection.execute(
+            select(connections).order_by(connections.c.connected_at.desc(), connections.c.origin)
+        )
+        return [ConnectedOrigin(row.origin, row.account, row.connected_at) for row in rows]
 
     return await database.query(job)

@@ -290,32 +290,6 @@ async def get_credential(
     return await database.query(job)
 
 
-@dataclass(frozen=True, slots=True)
-class ConnectedOrigin:
-    origin: str
-    account: str
-    connected_at: datetime
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "origin": self.origin,
-            "account": self.account,
-            "connected_at": self.connected_at.isoformat(),
-        }
-
-
-async def list_connections(database: Database) -> list[ConnectedOrigin]:
-    """Every connected origin, the latest connected first."""
-
-    def job(connection: Connection) -> list[ConnectedOrigin]:
-        rows = connection.execute(
-            select(connections).order_by(connections.c.connected_at.desc(), connections.c.origin)
-        )
-        return [ConnectedOrigin(row.origin, row.account, _utc(row.connected_at)) for row in rows]
-
-    return await database.query(job)
-
-
 async def count_credentials(database: Database) -> int:
     def job(connection: Connection) -> int:
         return int(connection.execute(select(func.count(credentials.c.id))).scalar_one())
