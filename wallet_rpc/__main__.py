@@ -1,3 +1,5 @@
+"""`python -m wallet_rpc`: the `wallet-rpc` command line."""
+
 import sys
 
 from wallet_rpc.cli import main

@@ -9,11 +9,12 @@ from wallet_rpc.rpc.envelope import Envelope
 from wallet_rpc.rpc.observe import CallMetrics
 from wallet_rpc.service.overview import WalletOverview
 from wallet_rpc.service.prompt import PromptApprover
+from wallet_rpc.service.store_status import StoreStatus
 from wallet_rpc.service.wallet import WalletService
-from wallet_rpc.storage.database import Database
 
 CONFIG = web.AppKey("config", Config)
-DATABASE = web.AppKey("database", Database)
+# Health and counts of the store, for /healthz and /metrics.
+STORE_STATUS = web.AppKey("store_status", StoreStatus)
 WALLET = web.AppKey("wallet", WalletService)
 ENVELOPE = web.AppKey("envelope", Envelope)
 # Waiting approvals, and the token the approval page's forms must carry.

@@ -35,6 +35,7 @@ from wallet_rpc.rpc.observe import (
 from wallet_rpc.service.approval import ApproveAll, Approver, RejectAll
 from wallet_rpc.service.overview import WalletOverview
 from wallet_rpc.service.prompt import PromptApprover
+from wallet_rpc.service.store_status import StoreStatus
 from wallet_rpc.service.verification import CredentialVerifier, signature_pool
 from wallet_rpc.service.wallet import WalletService
 from wallet_rpc.storage.audit import AuditPruner, AuditQueue
@@ -101,7 +102,7 @@ def create_app(
             await database.close()
             raise
         audit = AuditQueue(database)
-        app[appkeys.DATABASE] = database
+        app[appkeys.STORE_STATUS] = StoreStatus(database)
         # The approval page works in every mode; only prompt mode makes requests wait on it.
         prompt = PromptApprover(database, sealer, config.approval.timeout_seconds)
         app[appkeys.APPROVALS] = prompt

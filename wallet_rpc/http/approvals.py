@@ -24,8 +24,7 @@ from wallet_rpc.http.loopback import (
     same_origin_post,
     token_matches,
 )
-from wallet_rpc.service.prompt import PendingRequest
-from wallet_rpc.storage.approvals import Decision, Recorded
+from wallet_rpc.service.prompt import Decision, PendingRequest, Recorded
 
 PAGE_PATH = "/approvals"
 STATE_PATH = "/approvals.json"

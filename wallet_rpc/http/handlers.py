@@ -168,6 +168,6 @@ async def json_rpc(request: web.Request) -> web.StreamResponse:
 
 
 async def healthz(request: web.Request) -> web.StreamResponse:
-    if await request.app[appkeys.DATABASE].ping():
+    if await request.app[appkeys.STORE_STATUS].healthy():
         return web.json_response({"status": "ok"})
     return web.json_response({"status": "unavailable"}, status=503)

@@ -10,8 +10,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from wallet_rpc import appkeys
 from wallet_rpc.config import Config
 from wallet_rpc.http.loopback import Refusals, loopback_only
-from wallet_rpc.service.prompt import pending_count
-from wallet_rpc.storage import credentials
 
 logger = logging.getLogger(__name__)
 
@@ -24,11 +22,11 @@ REFUSALS = Refusals(
 
 async def metrics(request: web.Request) -> web.StreamResponse:
     call_metrics = request.app[appkeys.METRICS]
-    database = request.app[appkeys.DATABASE]
     # Read at scrape time: both are shared by every replica on the database.
     try:
-        call_metrics.stored_credentials.set(await credentials.count_credentials(database))
-        call_metrics.pending_approvals.set(await pending_count(database))
+        counts = await request.app[appkeys.STORE_STATUS].counts()
+        call_metrics.stored_credentials.set(counts.stored_credentials)
+        call_metrics.pending_approvals.set(counts.pending_approvals)
     except Exception:  # the request counters are still worth serving
         logger.warning("cannot read store gauges for /metrics", exc_info=True)
     body = generate_latest(call_metrics.registry)

@@ -1,0 +1,1 @@
+"""The wallet's use cases: its rules, consent, origins, credentials, verification."""

@@ -23,7 +23,8 @@ from wallet_rpc.errors import OriginMismatch, UserRejected
 from wallet_rpc.service.approval import ApprovalRequest
 from wallet_rpc.service.presentation import CredentialView, describe_credential_json
 from wallet_rpc.storage import approvals
-from wallet_rpc.storage.approvals import Decision, Recorded
+from wallet_rpc.storage.approvals import Decision as Decision  # re-exported: the page decides
+from wallet_rpc.storage.approvals import Recorded as Recorded  # in these words
 from wallet_rpc.storage.database import Database
 from wallet_rpc.storage.sealing import Sealer
 
