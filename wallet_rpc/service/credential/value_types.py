@@ -6,6 +6,7 @@ A Struct declares a type per key: one of the data types (`{"_type": "UInt64"}`,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, PlainValidator, TypeAdapter
@@ -13,7 +14,15 @@ from pydantic import ConfigDict, Field, PlainValidator, TypeAdapter
 from wallet_rpc.service.credential.refusals import refused, refused_at
 from wallet_rpc.service.credential.scalars import DynamicLength, IsFactory, NonNegativeInt, Strict
 
-__all__ = ["BasicType", "BytesType", "DataType", "DynamicType", "StructType", "data_type"]
+__all__ = [
+    "BasicType",
+    "BytesType",
+    "DataType",
+    "DynamicType",
+    "StructType",
+    "checked_type",
+    "data_type",
+]
 
 _DATA_BASIC_TYPES = frozenset(
     {"Field", "Bool", "UInt8", "UInt32", "UInt64", "Int64", "PublicKey", "Signature"}
@@ -35,26 +44,37 @@ class DynamicType(Strict):
     is_factory: IsFactory = Field(alias="_isFactory")
 
 
-def data_type(value: object) -> dict[str, Any]:
-    """A type in a Struct's properties: one of the data types, or a record of them."""
+def checked_type(
+    value: object,
+    basic_kinds: frozenset[str],
+    models: Mapping[str, type[Strict]],
+    records: TypeAdapter[dict[str, Any]],
+) -> dict[str, Any]:
+    """A serialized o1js type of one family: a basic kind, a kind with a model, or a record.
+
+    The data types of a Struct and the provable types of a proof's public
+    input and output are read alike; each family names its own kinds.
+    """
     if type(value) is not dict:
         raise refused("must be a type object")
     if "_type" not in value:
-        return _DATA_RECORD_TYPE.validate_python(value)
+        return records.validate_python(value)
     kind = value["_type"]
     if type(kind) is not str:
         raise refused_at(("_type",), "must be a string")
-    if kind in _DATA_BASIC_TYPES:
+    if kind in basic_kinds:
         BasicType.model_validate(value)
-    elif kind == "Bytes":
-        BytesType.model_validate(value)
-    elif kind in ("DynamicString", "DynamicBytes"):
-        DynamicType.model_validate(value)
-    elif kind == "Struct":
-        StructType.model_validate(value)
-    else:
+        return value
+    model = models.get(kind)
+    if model is None:
         raise refused_at(("_type",), "unsupported type")
+    model.model_validate(value)
     return value
+
+
+def data_type(value: object) -> dict[str, Any]:
+    """A type in a Struct's properties: one of the data types, or a record of them."""
+    return checked_type(value, _DATA_BASIC_TYPES, _DATA_TYPE_MODELS, _DATA_RECORD_TYPE)
 
 
 DataType = Annotated[dict[str, Any], PlainValidator(data_type)]
@@ -68,3 +88,9 @@ class StructType(Strict):
 _DATA_RECORD_TYPE: TypeAdapter[dict[str, Any]] = TypeAdapter(
     dict[str, DataType], config=ConfigDict(strict=True)
 )
+_DATA_TYPE_MODELS: dict[str, type[Strict]] = {
+    "Bytes": BytesType,
+    "DynamicString": DynamicType,
+    "DynamicBytes": DynamicType,
+    "Struct": StructType,
+}

@@ -23,7 +23,7 @@ from wallet_rpc.service.credential.scalars import (
     ProofCount,
     Strict,
 )
-from wallet_rpc.service.credential.value_types import BytesType, DynamicType
+from wallet_rpc.service.credential.value_types import BytesType, DynamicType, checked_type
 from wallet_rpc.service.credential.values import FieldValue, PublicKeyValue, SignatureValue
 
 __all__ = ["ImportedWitness", "NativeWitness", "UnsignedWitness", "Witness", "witness"]
@@ -82,10 +82,6 @@ _PROVABLE_BASIC_TYPES = frozenset(
 )
 
 
-class ProvableBasicType(Strict):
-    type_: str = Field(alias="_type")
-
-
 class ProvableConstantType(Strict):
     type_: Literal["Constant"] = Field(alias="_type")
     value: JsonTree
@@ -136,21 +132,7 @@ _PROVABLE_TYPE_MODELS: dict[str, type[Strict]] = {
 
 def _provable_type(value: object) -> dict[str, Any]:
     """A serialized o1js type (of a proof's public input or output), or a record of them."""
-    if type(value) is not dict:
-        raise refused("must be a type object")
-    if "_type" not in value:
-        return _PROVABLE_RECORD_TYPE.validate_python(value)
-    kind = value["_type"]
-    if type(kind) is not str:
-        raise refused_at(("_type",), "must be a string")
-    if kind in _PROVABLE_BASIC_TYPES:
-        ProvableBasicType.model_validate(value)
-        return value
-    model = _PROVABLE_TYPE_MODELS.get(kind)
-    if model is None:
-        raise refused_at(("_type",), "unsupported type")
-    model.model_validate(value)
-    return value
+    return checked_type(value, _PROVABLE_BASIC_TYPES, _PROVABLE_TYPE_MODELS, _PROVABLE_RECORD_TYPE)
 
 
 ProvableType = Annotated[dict[str, Any], PlainValidator(_provable_type)]
