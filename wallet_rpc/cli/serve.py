@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from aiohttp import web
 
     from wallet_rpc.config import Config
+    from wallet_rpc.service.verification import SignaturePool
 
 # In-flight requests get this long after SIGTERM: inside Docker's default 10 s grace period.
 SHUTDOWN_GRACE_SECONDS = 8.0
@@ -72,15 +73,39 @@ class _StartUp:
 
 
 def serve(config: Config, arguments: argparse.Namespace) -> int:
+    signature_pool = _started_signature_pool(config)
+    try:
+        return _serve(config, arguments, signature_pool)
+    finally:
+        # Closed with the application once it started; here if it never came that far.
+        if signature_pool is not None:
+            signature_pool.close()
+
+
+def _started_signature_pool(config: Config) -> SignaturePool | None:
+    """The signature workers, started before the server's imports: their fork server
+    loads on another core meanwhile, and they are ready by the first check."""
+    if not config.verification.native:
+        return None
+    from wallet_rpc.service.verification import SignaturePool
+
+    pool = SignaturePool()
+    pool.start()
+    return pool
+
+
+def _serve(
+    config: Config, arguments: argparse.Namespace, signature_pool: SignaturePool | None
+) -> int:
     import logging
 
-    from alembic.util import CommandError
     from sqlalchemy.exc import SQLAlchemyError
 
     from wallet_rpc import __version__
     from wallet_rpc.errors import StorageUnavailable
     from wallet_rpc.http.app import create_app
     from wallet_rpc.http.runner import run_app
+    from wallet_rpc.storage.database import SchemaError
     from wallet_rpc.storage.sealing import StorageKeyError
 
     _open_sqlite_file(config.database.url)
@@ -90,7 +115,7 @@ def serve(config: Config, arguments: argparse.Namespace) -> int:
     )
     config = config.model_copy(update={"server": server})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app(config)
+    app = create_app(config, signature_pool=signature_pool)
     start_up = _StartUp()
     app.on_startup.append(start_up.resources_opened)
     address = f"http://{server.host}:{server.port}/"
@@ -115,7 +140,7 @@ def serve(config: Config, arguments: argparse.Namespace) -> int:
             f"cannot listen on {server.host}:{server.port}: {_socket_reason(error)}",
             EXIT_CANNOT_START,
         ) from None
-    except (SQLAlchemyError, CommandError, StorageUnavailable) as error:
+    except (SQLAlchemyError, SchemaError, StorageUnavailable) as error:
         raise _database_fault(config, error) from None
     return 0
 

@@ -86,6 +86,11 @@ def sqlite_file(url: str) -> Path | None:
 
 
 async def _require_latest_schema(database: Database) -> None:
+    from wallet_rpc.storage.database import SCHEMA_HEAD, schema_revision
+
+    # The usual case, a database at the latest revision, without loading Alembic.
+    if await database.query(schema_revision) == SCHEMA_HEAD:
+        return
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
     from sqlalchemy import Connection
@@ -132,7 +137,7 @@ async def open_store(
     from sqlalchemy.exc import SQLAlchemyError
 
     from wallet_rpc.errors import StorageUnavailable
-    from wallet_rpc.storage.database import Database
+    from wallet_rpc.storage.database import Database, SchemaError
     from wallet_rpc.storage.sealing import StorageKeyError, check_storage_key, sealer_for
 
     url = config.database.url
@@ -152,7 +157,7 @@ async def open_store(
                 await check_storage_key(database, sealer, register=False)
         except StorageKeyError as error:
             raise CannotProceed(str(error)) from None
-        except (SQLAlchemyError, OSError, StorageUnavailable) as error:
+        except (SQLAlchemyError, SchemaError, OSError, StorageUnavailable) as error:
             raise CannotProceed(
                 f"cannot open the database at {shown_url(url)}: {failure_reason(error)}"
             ) from None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
 
 from aiohttp import web
@@ -36,7 +35,7 @@ from wallet_rpc.service.approval import ApproveAll, Approver, RejectAll
 from wallet_rpc.service.overview import WalletOverview
 from wallet_rpc.service.prompt import PromptApprover
 from wallet_rpc.service.store_status import StoreStatus
-from wallet_rpc.service.verification import CredentialVerifier, signature_pool
+from wallet_rpc.service.verification import CredentialVerifier, SignaturePool
 from wallet_rpc.service.wallet import WalletService
 from wallet_rpc.storage.audit import AuditPruner, AuditQueue
 from wallet_rpc.storage.database import Database
@@ -54,9 +53,16 @@ def _approver_for(config: Config, prompt: PromptApprover) -> Approver:
 
 
 def create_app(
-    config: Config, extra_methods: Mapping[str, Method] | None = None
+    config: Config,
+    extra_methods: Mapping[str, Method] | None = None,
+    signature_pool: SignaturePool | None = None,
 ) -> web.Application:
-    """The whole server; `extra_methods` adds JSON-RPC methods beside the wallet's own."""
+    """The whole server; `extra_methods` adds JSON-RPC methods beside the wallet's own.
+
+    `signature_pool`, for [verification] native = true, may come already
+    started (`serve` starts it before it imports the server); the application
+    closes it with the rest.
+    """
     app = web.Application(
         client_max_size=config.server.max_body_bytes,
         # Bodies are decoded by the handler that reads them (http/content_coding.py).
@@ -70,22 +76,27 @@ def create_app(
         DISCOVER: discover_method(config.compat.messages),
         **(extra_methods or {}),
     }
-    call_metrics = CallMetrics(methods)
-    app[appkeys.METRICS] = call_metrics
-    observers: list[CallObserver] = [call_metrics]
+    observers: list[CallObserver] = []
+    if config.observability.metrics:
+        call_metrics = CallMetrics(methods)
+        app[appkeys.METRICS] = call_metrics
+        observers.append(call_metrics)
     log_stream = access_log_stream(config.observability.access_log)
     access_log = None if log_stream is None else AccessLog(log_stream)
     if access_log is not None:
         observers.append(access_log)
 
-    verifier_pool: ProcessPoolExecutor | None = None
+    verifier_pool: SignaturePool | None = None
 
     async def signature_pool_context(app: web.Application) -> AsyncIterator[None]:
+        # First of the contexts: the workers start while the database opens.
         nonlocal verifier_pool
-        verifier_pool = signature_pool() if config.verification.native else None
+        if config.verification.native:
+            verifier_pool = signature_pool or SignaturePool()
+            verifier_pool.start()
         yield
         if verifier_pool is not None:
-            verifier_pool.shutdown(wait=True, cancel_futures=True)
+            verifier_pool.close()
 
     async def database_context(app: web.Application) -> AsyncIterator[None]:
         database = Database(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from wallet_rpc import appkeys
 from wallet_rpc.config import Config
@@ -21,6 +20,8 @@ REFUSALS = Refusals(
 
 
 async def metrics(request: web.Request) -> web.StreamResponse:
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
     call_metrics = request.app[appkeys.METRICS]
     # Read at scrape time: both are shared by every replica on the database.
     try:

@@ -9,6 +9,7 @@ field element's range, JavaScript key order) are in the descriptions.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -229,11 +230,15 @@ def openrpc_document(style: MessageStyle) -> dict[str, Any]:
 
 def discover_method(style: MessageStyle) -> Method:
     """`rpc.discover` for the dispatcher: no origin check, no params."""
-    document = openrpc_document(style)
+
+    @functools.cache
+    def document() -> dict[str, Any]:
+        # Built at the first call, not at every start-up (pydantic's schema generation).
+        return openrpc_document(style)
 
     async def rpc_discover(context: CallContext, params: Params) -> dict[str, Any]:
         if params:
             raise InvalidMethodParams({"reason": "rpc.discover takes no params"})
-        return document
+        return document()
 
     return rpc_discover

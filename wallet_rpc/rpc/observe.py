@@ -17,8 +17,6 @@ from collections.abc import Collection, Iterable
 from json.encoder import encode_basestring_ascii
 from typing import Any, Protocol, TextIO
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-
 OK = 0
 # The method label of requests that never named a valid method (-32700, -32600).
 INVALID_METHOD = "(invalid)"
@@ -71,6 +69,9 @@ class CallMetrics:
     """Prometheus metrics of the calls, in a registry of their own (one per server)."""
 
     def __init__(self, method_names: Collection[str]) -> None:
+        # Imported here: a server with [observability] metrics = false never loads it.
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
         self.registry = CollectorRegistry(auto_describe=True)
         self._known = frozenset(method_names)
         self._requests = Counter(

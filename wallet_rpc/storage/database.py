@@ -15,14 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, delete, text
+from sqlalchemy import Connection, Engine, delete, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from wallet_rpc.storage import postgres, sqlite
 from wallet_rpc.storage.faults import storage_fault
@@ -34,28 +31,68 @@ from wallet_rpc.storage.writer import (
     run_jobs_in_transactions,
 )
 
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
 T = TypeVar("T")
 ReadJob = Callable[[Connection], T]
 
 # migrations/ at the top of the repository, installed inside the package
 # (pyproject.toml maps it), so a checkout and an installed wheel find it alike.
 MIGRATIONS_DIR = Path(str(resources.files("wallet_rpc.migrations")))
+# The newest migration's revision (a test compares it with Alembic's head): a
+# database at it needs no migration, and start-up does not load Alembic at all.
+SCHEMA_HEAD = "0004"
 # A health check answers within a second, even when the database host does not.
 HEALTH_CHECK_TIMEOUT_SECONDS = 0.4
 DEFAULT_BUSY_TIMEOUT_SECONDS = 10.0
 
 
 def alembic_config(url: str) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url)
     return config
 
 
+class SchemaError(Exception):
+    """The schema cannot be brought up to date (say, at a revision this version does not know)."""
+
+
+def schema_revision(connection: Connection) -> str | None:
+    """The database's Alembic revision; None for a database that has none yet."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    revision = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return None if revision is None else str(revision)
+
+
 def _upgrade_on(connection: Connection, url: str) -> None:
+    from alembic import command
+    from alembic.util import CommandError
+
     config = alembic_config(url)
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    try:
+        command.upgrade(config, "head")
+    except CommandError as error:
+        # Said as a storage error: a caller need not import Alembic to catch it.
+        raise SchemaError(str(error)) from error
+
+
+def _migrate_sqlite(url: str) -> None:
+    engine = sqlite.migration_engine(url)
+    try:
+        with engine.connect() as connection:
+            if schema_revision(connection) == SCHEMA_HEAD:
+                return
+        with engine.begin() as connection:
+            _upgrade_on(connection, url)
+    finally:
+        engine.dispose()
 
 
 def _select_one(connection: Connection) -> None:
@@ -95,6 +132,7 @@ class Database:
         path = sqlite.database_path(url) if self.is_sqlite else None
         self._file = None if path is None else sqlite.DatabaseFile(path)
         self._probe: asyncio.Future[None] | None = None
+        # PostgreSQL's engines; SQLite has no async engine (see sqlite.py).
         self.engine: AsyncEngine
         self._read_engine: AsyncEngine
         self._sqlite_writer_engine: Engine | None = None
@@ -104,7 +142,6 @@ class Database:
         self._sqlite_reader_engine: Engine | None = None
         self._sqlite_reader: Connection | None = None
         if self.is_sqlite:
-            self.engine = self._read_engine = sqlite.async_engine(url)
             # SQLite reads are indexed lookups of a few microseconds that WAL
             # never blocks: run inline they cost less than a hop to any thread
             # (see docs/decisions.md, "Reads on SQLite").
@@ -115,7 +152,18 @@ class Database:
         self.writer = GroupCommitWriter(self._run_group, max_wait_seconds=busy_timeout_seconds)
 
     async def migrate(self) -> None:
+        """Bring the schema up to date, loading Alembic only when it is not.
+
+        A storage fault raises StorageUnavailable; a schema Alembic cannot
+        bring up to date, SchemaError.
+        """
         try:
+            if self.is_sqlite:
+                await asyncio.to_thread(_migrate_sqlite, self.url)
+                return
+            async with self.engine.connect() as connection:
+                if await connection.run_sync(schema_revision) == SCHEMA_HEAD:
+                    return
             async with self.engine.begin() as connection:
                 await connection.run_sync(_upgrade_on, self.url)
         except Exception as error:
@@ -154,8 +202,8 @@ class Database:
             self._sqlite_reader = None
         if self._sqlite_reader_engine is not None:
             self._sqlite_reader_engine.dispose()
-        await self.engine.dispose()
-        if self._read_engine is not self.engine:
+        if not self.is_sqlite:
+            await self.engine.dispose()
             await self._read_engine.dispose()
 
     async def probe(self) -> None:

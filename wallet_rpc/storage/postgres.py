@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 CONNECT_TIMEOUT_SECONDS = 10.0
 # Connections per process: reads, and the writer's (one group at a time). No
@@ -20,6 +21,9 @@ POOL_TIMEOUT_SECONDS = 30.0
 def _engine(
     url: str, pool_size: int, *, pre_ping: bool, isolation_level: str | None = None
 ) -> AsyncEngine:
+    # Imported here: the async extension loads the SQLAlchemy ORM, which SQLite never needs.
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     options: dict[str, Any] = (
         {} if isolation_level is None else {"isolation_level": isolation_level}
     )

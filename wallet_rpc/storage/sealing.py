@@ -26,10 +26,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Connection, select
 
 from wallet_rpc.storage.database import Database
@@ -56,7 +52,13 @@ class SealedBodyError(Exception):
     """A stored body that does not open under the key it names (tampered with, or moved)."""
 
 
+# cryptography is imported where a key is used: a store without one never loads it.
+
+
 def _derive(key: bytes, purpose: bytes, length: int = 32) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=_SALT, info=purpose).derive(key)
 
 
@@ -89,6 +91,8 @@ PLAINTEXT = Sealer()
 
 class AesGcmSealer(Sealer):
     def __init__(self, key: bytes) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         self.key_id = _derive(key, b"key id", 16).hex()
         self._aead = AESGCM(_derive(key, b"body encryption"))
         self._dedup_hmac = hmac.new(_derive(key, b"dedup key"), digestmod=hashlib.sha256)
@@ -106,6 +110,8 @@ class AesGcmSealer(Sealer):
         return base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
     def open(self, stored: str, origin: str, dedup_key: str) -> str:
+        from cryptography.exceptions import InvalidTag
+
         try:
             raw = base64.urlsafe_b64decode(stored)
             plain = self._aead.decrypt(
