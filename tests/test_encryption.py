@@ -13,6 +13,7 @@ import pytest
 
 from tests.approval_support import ACCOUNT, Caller, answer, pending_store, prompt_settings
 from tests.conftest import ServerFactory, base_settings
+from tests.in_process import InProcessServer
 from tests.operations_support import (
     KEY_A,
     KEY_B,
@@ -55,11 +56,11 @@ def _found_in_files(server: Server, values: set[str]) -> list[str]:
 def sqlite_server(tmp_path: Path) -> Any:
     started: list[Server] = []
 
-    def start(settings: dict[str, dict[str, Any]]) -> Server:
+    def start(settings: dict[str, dict[str, Any]], kind: type[Server] = InProcessServer) -> Server:
         base = base_settings(f"sqlite+aiosqlite:///{tmp_path / 'wallet.db'}")
         for section, values in settings.items():
             base.setdefault(section, {}).update(values)
-        server = Server(tmp_path / f"server{len(started)}", base)
+        server = kind(tmp_path / f"server{len(started)}", base)
         started.append(server)
         return server.start()
 
@@ -98,7 +99,11 @@ def test_a_store_waiting_for_a_decision_is_sealed_too(caller: Caller, sqlite_ser
     """In prompt mode a credential waits in the database; encryption at rest covers it there."""
     # `caller` comes first, so it closes after the server stops: a call still
     # waiting, should an assertion fail, is answered by the stop.
-    server: Server = sqlite_server({"storage": {"encryption_key": KEY_A}, **prompt_settings()})
+    # A process of its own: the test reads the database's files while the server
+    # holds them open, and closing a file drops every SQLite lock its process holds.
+    server: Server = sqlite_server(
+        {"storage": {"encryption_key": KEY_A}, **prompt_settings()}, kind=Server
+    )
     entry, waiting = pending_store(server, caller)
     # Its long values: numbers, the issuer's key, the salt; not the wallet's own account.
     distinctive = {value for value in _leaves(seed_credential()) if len(value) >= 12}

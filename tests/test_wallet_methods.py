@@ -36,7 +36,7 @@ def test_docs_example_is_stored_and_answered_byte_for_byte(in_process_server: Se
     assert entry["credential"] == seed_credential()
     assert entry["verified"] is True
     assert entry["stored_at"].endswith("+00:00")
-    shown = in_process_server.cli("credentials", "show", str(entry["id"]))
+    shown = in_process_server.cli_here("credentials", "show", str(entry["id"]))
     assert json.loads(shown.stdout)["credential"] == seed_credential()
 
 
