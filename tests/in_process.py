@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from tests.support import STARTUP_SECONDS, Server, child_environment, free_port
-from wallet_rpc.cli import SHUTDOWN_GRACE_SECONDS
+from wallet_rpc.cli.serve import SHUTDOWN_GRACE_SECONDS
 from wallet_rpc.config import Config, resolve_config
 from wallet_rpc.http.app import create_app
 from wallet_rpc.http.runner import WalletAppRunner
