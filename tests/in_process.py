@@ -4,9 +4,10 @@
 the same config file a `wallet-rpc serve` process would read, and serves it on
 the server's own runner (`WalletAppRunner`) in an event loop of its own thread.
 Tests talk HTTP to it exactly as they talk to a process, but pay no interpreter
-start-up and no imports per server. What needs a process of its own (signals,
-kill -9, the access log on standard output, replicas, the CLI's `serve`) stays
-on `Server`.
+start-up and no imports per server. What needs a process of its own stays on
+`Server`: signals, kill -9, the access log on standard output, replicas, the
+CLI's `serve`, and a test that reads a SQLite database's files while it is
+served (closing a file drops every POSIX lock its process holds, SQLite's too).
 """
 
 from __future__ import annotations
