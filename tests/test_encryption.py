@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.approval_support import ACCOUNT, Caller, answer, pending_store, prompt_settings
-from tests.conftest import ServerFactory, base_settings
+from tests.conftest import InProcessServerFactory, base_settings
 from tests.in_process import InProcessServer
 from tests.operations_support import (
     KEY_A,
@@ -130,8 +130,10 @@ def test_a_store_waiting_for_a_decision_is_sealed_too(caller: Caller, sqlite_ser
     assert [stored["credential"] for stored in server.stored()] == [seed_credential()]
 
 
-def test_a_wrong_or_missing_key_stops_start_up_with_one_line(make_server: ServerFactory) -> None:
-    server = make_server({"storage": {"encryption_key": KEY_A}})
+def test_a_wrong_or_missing_key_stops_start_up_with_one_line(
+    make_in_process_server: InProcessServerFactory,
+) -> None:
+    server = make_in_process_server({"storage": {"encryption_key": KEY_A}})
     server.call("mina_requestAccounts")
     store(server, unsigned_credential("keyed"))
     assert server.stop() == 0
@@ -212,9 +214,9 @@ def _kill_rekey_part_way(server: Server, new_key: str) -> str:
 
 
 def test_an_interrupted_rekey_loses_nothing_and_a_rerun_finishes(
-    make_server: ServerFactory,
+    make_in_process_server: InProcessServerFactory,
 ) -> None:
-    server = make_server({"storage": {"encryption_key": KEY_A}})
+    server = make_in_process_server({"storage": {"encryption_key": KEY_A}})
     server.call("mina_requestAccounts")
     credentials = [unsigned_credential(f"rekey{n}") for n in range(150)]
     answers = store_many(server, credentials)
@@ -252,8 +254,10 @@ def test_an_interrupted_rekey_loses_nothing_and_a_rerun_finishes(
     assert "already stored under the new key" in rerun.stdout
 
 
-def test_rekey_encrypts_a_clear_store_and_decrypts_it_back(make_server: ServerFactory) -> None:
-    server = make_server()
+def test_rekey_encrypts_a_clear_store_and_decrypts_it_back(
+    make_in_process_server: InProcessServerFactory,
+) -> None:
+    server = make_in_process_server()
     server.call("mina_requestAccounts")
     credentials = [seed_credential(), unsigned_credential("clear")]
     answers = [store(server, credential)["result"] for credential in credentials]
