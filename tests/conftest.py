@@ -4,7 +4,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from hypothesis import settings
@@ -17,9 +17,11 @@ from tests.databases import (
     PostgresCluster,
     postgres_url_from_environment,
 )
+from tests.in_process import InProcessServer
 from tests.support import Server, merge
 
 ServerFactory = Callable[..., Server]
+InProcessServerFactory = Callable[..., InProcessServer]
 
 # No per-example deadline: a timed assertion fails on a busy machine, not on a bug.
 settings.register_profile("wallet-rpc", deadline=None)
@@ -83,21 +85,40 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
-@pytest.fixture
-def make_server(tmp_path: Path, database_url: str) -> Iterator[ServerFactory]:
-    """Start real servers; each call gets its own config, all share this test's database."""
+@contextmanager
+def started_servers(
+    kind: type[Server], tmp_path: Path, database_url: str
+) -> Iterator[Callable[..., Server]]:
+    """Start servers of a kind; each call gets its own config, all share one database."""
     started: list[Server] = []
 
     def start(settings: dict[str, dict[str, Any]] | None = None, **options: Any) -> Server:
         base = base_settings(database_url)
         merge(base, settings or {})
-        server = Server(tmp_path / f"server{len(started)}", base, **options)
+        server = kind(tmp_path / f"server{len(started)}", base, **options)
         started.append(server)
         return server.start()
 
-    yield start
-    for server in started:
-        server.stop()
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()
+
+
+@pytest.fixture
+def make_server(tmp_path: Path, database_url: str) -> Iterator[ServerFactory]:
+    """Start real `wallet-rpc serve` processes; each call gets its own config, all share
+    this test's database. For what needs a process: signals, kill -9, its output."""
+    with started_servers(Server, tmp_path, database_url) as start:
+        yield start
+
+
+@pytest.fixture
+def make_in_process_server(tmp_path: Path, database_url: str) -> Iterator[InProcessServerFactory]:
+    """Start the real application in threads of this process, as make_server starts processes."""
+    with started_servers(InProcessServer, tmp_path, database_url) as start:
+        yield cast(InProcessServerFactory, start)
 
 
 @pytest.fixture
@@ -112,6 +133,25 @@ def caller() -> Iterator[Caller]:
 def server(make_server: ServerFactory) -> Server:
     """A fresh server and database for this test alone."""
     return make_server()
+
+
+@pytest.fixture
+def in_process_server(make_in_process_server: InProcessServerFactory) -> InProcessServer:
+    """A fresh server in this process, and a fresh database, for this test alone."""
+    return make_in_process_server()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def shared_in_process_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[InProcessServer]:
+    """One server in this process for a module of tests that do not depend on what is stored."""
+    workdir = tmp_path_factory.mktemp("shared")
+    with fresh_database(request, request.param, workdir) as url:
+        server = InProcessServer(workdir, base_settings(url))
+        server.start()
+        yield server
+        server.stop()
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -46,7 +46,8 @@ def store_many(server: Server, credentials: list[dict[str, Any]]) -> list[dict[s
 
 
 def audit(server: Server, *arguments: str) -> list[dict[str, Any]]:
-    listed = server.cli("audit", "--json", *arguments)
+    """`wallet-rpc audit --json`, run in this process: tests wait on it."""
+    listed = server.cli_here("audit", "--json", *arguments)
     assert listed.returncode == 0, listed.stderr
     entries: list[dict[str, Any]] = json.loads(listed.stdout)
     return entries

@@ -202,21 +202,34 @@ class Server:
     def cli(self, *arguments: str) -> subprocess.CompletedProcess[str]:
         return run_cli(*arguments, "--config", str(self.config_path), cwd=self.workdir)
 
-    def stored(self) -> list[dict[str, Any]]:
-        """`wallet-rpc credentials list --json`, run in this process: tests ask often."""
-        printed = io.StringIO()
+    def cli_here(self, *arguments: str) -> subprocess.CompletedProcess[str]:
+        """A CLI command on this server's config, run in this process (no interpreter to start).
 
-        arguments = ["credentials", "list", "--json", "--config", str(self.config_path)]
+        For what tests ask often (the stored credentials, the audit trail); `cli`
+        runs the command as a person would, in a process of its own.
+        """
+        printed, complained = io.StringIO(), io.StringIO()
+        command = [*arguments, "--config", str(self.config_path)]
 
-        def list_credentials() -> int:
-            with contextlib.redirect_stdout(printed):
-                return cli.main(arguments)
+        def run() -> int:
+            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(complained):
+                try:
+                    return cli.main(command)
+                except SystemExit as exit_:  # argparse refusing the command line
+                    return exit_.code if isinstance(exit_.code, int) else 1
 
         # A thread of its own: the CLI runs an event loop, and the caller may be inside one.
         with ThreadPoolExecutor(1) as thread:
-            status = thread.submit(list_credentials).result()
-        assert status == 0
-        entries: list[dict[str, Any]] = json.loads(printed.getvalue())
+            status = thread.submit(run).result()
+        return subprocess.CompletedProcess(
+            command, status, printed.getvalue(), complained.getvalue()
+        )
+
+    def stored(self) -> list[dict[str, Any]]:
+        """`wallet-rpc credentials list --json`, run in this process: tests ask often."""
+        listed = self.cli_here("credentials", "list", "--json")
+        assert listed.returncode == 0, listed.stderr
+        entries: list[dict[str, Any]] = json.loads(listed.stdout)
         return entries
 
 

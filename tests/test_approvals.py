@@ -27,13 +27,17 @@ from tests.approval_support import (
     wait_for_pending,
     wait_until_nothing_pending,
 )
-from tests.conftest import ServerFactory
+from tests.conftest import InProcessServerFactory, ServerFactory
 from tests.support import ALLOWED_ORIGIN, Server, non_loopback_address, seed_credential
 
 
 @pytest.fixture
-def prompt_server(make_server: ServerFactory) -> Server:
-    return make_server(prompt_settings())
+def prompt_server(make_in_process_server: InProcessServerFactory) -> Server:
+    return make_in_process_server(prompt_settings())
+
+
+# The timeout of the one test about timing out: long enough to see the request wait.
+TIMEOUT_SECONDS = 3
 
 
 def error_of(reply: dict[str, object]) -> object:
@@ -96,7 +100,10 @@ def test_page_lists_a_pending_store_readably(prompt_server: Server, caller: Call
     assert answer(waiting)["error"]["code"] == 1002
 
 
-def test_cli_lists_approves_and_the_call_stores(prompt_server: Server, caller: Caller) -> None:
+def test_cli_lists_approves_and_the_call_stores(make_server: ServerFactory, caller: Caller) -> None:
+    # A server and CLI processes of their own: a decision made in another process
+    # reaches the process where the request waits.
+    prompt_server = make_server(prompt_settings())
     entry, waiting = pending_store(prompt_server, caller)
 
     listed = prompt_server.cli("approvals", "list", "--json")
@@ -128,7 +135,7 @@ def test_cli_lists_approves_and_the_call_stores(prompt_server: Server, caller: C
 def test_cli_reject_gives_1002_and_stores_nothing(prompt_server: Server, caller: Caller) -> None:
     entry, waiting = pending_store(prompt_server, caller)
 
-    rejected = prompt_server.cli("approvals", "reject", str(entry["id"]))
+    rejected = prompt_server.cli_here("approvals", "reject", str(entry["id"]))
 
     assert rejected.returncode == 0, rejected.stderr
     assert rejected.stdout.startswith(f"rejected {entry['id']}")
@@ -139,7 +146,7 @@ def test_cli_reject_gives_1002_and_stores_nothing(prompt_server: Server, caller:
 def test_a_decision_for_another_origin_answers_23001(prompt_server: Server, caller: Caller) -> None:
     entry, waiting = pending_store(prompt_server, caller)
 
-    decided = prompt_server.cli(
+    decided = prompt_server.cli_here(
         "approvals", "approve", str(entry["id"]), "--origin", "http://localhost:5174"
     )
 
@@ -161,17 +168,18 @@ def test_a_page_decision_for_another_origin_answers_23001(
 
 
 def test_unanswered_request_times_out_with_1002_and_stores_nothing(
-    make_server: ServerFactory, caller: Caller
+    make_in_process_server: InProcessServerFactory, caller: Caller
 ) -> None:
-    server = make_server(prompt_settings(timeout_seconds=1))
-    connect(server, caller)
+    # Connected under the usual timeout, so that only the store below is up against the clock.
+    connect(make_in_process_server(prompt_settings()), caller)
+    server = make_in_process_server(prompt_settings(timeout_seconds=TIMEOUT_SECONDS))
     waiting = caller.call(server, STORE, store_params())
     (entry,) = wait_for_pending(server)
 
     assert error_of(answer(waiting)) == REJECTED
     assert server.stored() == []
     assert pending(server) == []
-    late = server.cli("approvals", "approve", str(entry["id"]))
+    late = server.cli_here("approvals", "approve", str(entry["id"]))
     assert late.returncode == 1
     assert "no request" in late.stderr
     assert server.stored() == []
@@ -210,7 +218,7 @@ def test_a_client_that_hangs_up_withdraws_its_request(
         (entry,) = wait_for_pending(prompt_server)
 
     wait_until_nothing_pending(prompt_server)
-    late = prompt_server.cli("approvals", "approve", str(entry["id"]))
+    late = prompt_server.cli_here("approvals", "approve", str(entry["id"]))
     assert late.returncode == 1
     assert prompt_server.stored() == []
 
@@ -225,7 +233,7 @@ def test_stopping_the_server_answers_waiting_requests_with_1002(
     assert prompt_server.stop() == 0
 
     assert error_of(answer(waiting)) == REJECTED
-    listed = prompt_server.cli("approvals", "list", "--json")
+    listed = prompt_server.cli_here("approvals", "list", "--json")
     assert json.loads(listed.stdout) == {"pending": []}
     assert prompt_server.stored() == []
 
@@ -233,10 +241,10 @@ def test_stopping_the_server_answers_waiting_requests_with_1002(
 def test_a_request_is_decided_once(prompt_server: Server, caller: Caller) -> None:
     entry, waiting = pending_store(prompt_server, caller)
     approval_id = str(entry["id"])
-    assert prompt_server.cli("approvals", "reject", approval_id).returncode == 0
+    assert prompt_server.cli_here("approvals", "reject", approval_id).returncode == 0
     assert error_of(answer(waiting)) == REJECTED
 
-    again = prompt_server.cli("approvals", "approve", approval_id)
+    again = prompt_server.cli_here("approvals", "approve", approval_id)
 
     assert again.returncode == 1
     assert prompt_server.stored() == []
@@ -244,13 +252,13 @@ def test_a_request_is_decided_once(prompt_server: Server, caller: Caller) -> Non
 
 def test_cli_refuses_an_unknown_id(prompt_server: Server) -> None:
     for action in ("approve", "reject"):
-        result = prompt_server.cli("approvals", action, "0123abcd")
+        result = prompt_server.cli_here("approvals", action, "0123abcd")
         assert result.returncode == 1
         assert result.stderr == (
             "wallet-rpc: no request 0123abcd is waiting"
             " (never was, or answered, withdrawn or timed out)\n"
         )
-    listed = prompt_server.cli("approvals", "list")
+    listed = prompt_server.cli_here("approvals", "list")
     assert listed.returncode == 0
     assert listed.stdout == "No requests are waiting.\n"
 
@@ -379,8 +387,10 @@ def test_malformed_decisions_are_refused(
 @pytest.mark.parametrize(
     "approval_id", ["NOT-HEX", "0123abcd%0D%0ASet-Cookie:%20a=b", "a" * 33, "%C3%A9"]
 )
-def test_a_decision_for_a_malformed_id_is_404(shared_server: Server, approval_id: str) -> None:
-    posted = shared_server.request(
+def test_a_decision_for_a_malformed_id_is_404(
+    shared_in_process_server: Server, approval_id: str
+) -> None:
+    posted = shared_in_process_server.request(
         "POST",
         f"/approvals/{approval_id}",
         b"decision=approve&origin=http%3A%2F%2Flocalhost&token=x",
@@ -406,32 +416,36 @@ def test_a_decision_for_an_unknown_request_says_so(prompt_server: Server, caller
 
 
 @pytest.mark.parametrize("path", ["/approvals", "/approvals.json"])
-def test_other_origins_cannot_read_the_page(shared_server: Server, path: str) -> None:
-    read = shared_server.get(path, headers={"Origin": ALLOWED_ORIGIN})
+def test_other_origins_cannot_read_the_page(shared_in_process_server: Server, path: str) -> None:
+    read = shared_in_process_server.get(path, headers={"Origin": ALLOWED_ORIGIN})
 
     assert read.status == 403
     assert b"token" not in read.body
 
 
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:8787", "192.0.2.7"])
-def test_the_page_answers_only_under_a_loopback_host_name(shared_server: Server, host: str) -> None:
+def test_the_page_answers_only_under_a_loopback_host_name(
+    shared_in_process_server: Server, host: str
+) -> None:
     """A site whose DNS name points at 127.0.0.1 (rebinding) must not read the page."""
-    assert shared_server.get("/approvals", headers={"Host": host}).status == 403
-    assert shared_server.get("/approvals", headers={"Host": "localhost"}).status == 200
+    assert shared_in_process_server.get("/approvals", headers={"Host": host}).status == 403
+    assert shared_in_process_server.get("/approvals", headers={"Host": "localhost"}).status == 200
 
 
-def test_the_page_in_auto_mode_says_nothing_waits(shared_server: Server) -> None:
-    page = shared_server.get("/approvals").body.decode()
+def test_the_page_in_auto_mode_says_nothing_waits(shared_in_process_server: Server) -> None:
+    page = shared_in_process_server.get("/approvals").body.decode()
 
     assert 'Approval mode is "auto"' in page
     assert "Nothing is waiting." in page
 
 
-def test_the_page_is_refused_to_a_non_loopback_client(make_server: ServerFactory) -> None:
+def test_the_page_is_refused_to_a_non_loopback_client(
+    make_in_process_server: InProcessServerFactory,
+) -> None:
     address = non_loopback_address()
     if address is None:
         pytest.skip("this machine has no non-loopback IPv4 address")
-    server = make_server(prompt_settings(), host="0.0.0.0")
+    server = make_in_process_server(prompt_settings(), host="0.0.0.0")
     remote = Server(server.workdir, server.settings, host=address, port=server.port)
 
     # Connecting to the machine's own interface address makes that address the peer.

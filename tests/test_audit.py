@@ -6,7 +6,7 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
-from tests.conftest import ServerFactory
+from tests.conftest import InProcessServerFactory, ServerFactory
 from tests.operations_support import (
     ACCOUNT,
     AUDIT_WAIT_SECONDS,
@@ -30,8 +30,10 @@ def _summary(entries: list[dict[str, object]]) -> list[tuple[object, ...]]:
     ]
 
 
-def test_each_call_leaves_a_row_with_its_outcome(make_server: ServerFactory) -> None:
-    server = make_server()
+def test_each_call_leaves_a_row_with_its_outcome(
+    make_in_process_server: InProcessServerFactory,
+) -> None:
+    server = make_in_process_server()
     assert server.call("mina_accounts")["result"] == []
     assert error_code(store(server, seed_credential())) == 1001
     assert server.call("mina_requestAccounts")["result"] == [ACCOUNT]
@@ -69,8 +71,12 @@ def test_each_call_leaves_a_row_with_its_outcome(make_server: ServerFactory) -> 
     assert all(moment.tzinfo is not None for moment in moments)
 
 
-def test_rejections_and_rate_limits_are_recorded(make_server: ServerFactory) -> None:
-    server = make_server({"approval": {"mode": "reject"}, "security": {"rate_limit_per_minute": 2}})
+def test_rejections_and_rate_limits_are_recorded(
+    make_in_process_server: InProcessServerFactory,
+) -> None:
+    server = make_in_process_server(
+        {"approval": {"mode": "reject"}, "security": {"rate_limit_per_minute": 2}}
+    )
     assert error_code(server.call("mina_requestAccounts")) == 1002
     assert "result" in server.call("wallet_info")
     assert error_code(server.call("wallet_info")) == 22001
@@ -99,8 +105,10 @@ def test_a_store_and_its_row_commit_together_even_under_kill_9(make_server: Serv
     assert {entry["result"] for entry in rows} == {"stored"}
 
 
-def test_the_trail_filters_by_origin_and_time(make_server: ServerFactory) -> None:
-    server = make_server()
+def test_the_trail_filters_by_origin_and_time(
+    make_in_process_server: InProcessServerFactory,
+) -> None:
+    server = make_in_process_server()
     before = datetime.now(UTC) - timedelta(seconds=1)
     server.call("mina_requestAccounts")
     server.call("mina_requestAccounts", origin="http://localhost")
@@ -111,17 +119,19 @@ def test_the_trail_filters_by_origin_and_time(make_server: ServerFactory) -> Non
     assert audit(server, "--since", (datetime.now(UTC) + timedelta(hours=1)).isoformat()) == []
     [last] = audit(server, "--limit", "1")
     assert last["origin"] == "http://localhost"
-    refused = server.cli("audit", "--since", "yesterday-ish")
+    refused = server.cli_here("audit", "--since", "yesterday-ish")
     assert refused.returncode == 2
     assert "ISO 8601" in refused.stderr
-    listed = server.cli("audit")
+    listed = server.cli_here("audit")
     assert listed.returncode == 0
     assert listed.stdout.count("\n") == 2
     assert "mina_requestAccounts\tok" in listed.stdout
 
 
-def test_rows_past_the_retention_are_pruned_in_batches_at_start(make_server: ServerFactory) -> None:
-    server = make_server()
+def test_rows_past_the_retention_are_pruned_in_batches_at_start(
+    make_in_process_server: InProcessServerFactory,
+) -> None:
+    server = make_in_process_server()
     server.call("mina_requestAccounts")
     now = datetime.now(UTC)
     # More than two batches (PRUNE_BATCH_ROWS) of old rows, and some inside the retention.

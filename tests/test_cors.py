@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from tests.conftest import ServerFactory
+from tests.conftest import InProcessServerFactory
 from tests.support import Server
 
 CALL = {"jsonrpc": "2.0", "method": "wallet_info", "id": 1}
 
 
-def test_allowed_origin_gets_its_origin_back(shared_server: Server) -> None:
-    response = shared_server.post(CALL, origin="http://localhost:5173")
+def test_allowed_origin_gets_its_origin_back(shared_in_process_server: Server) -> None:
+    response = shared_in_process_server.post(CALL, origin="http://localhost:5173")
     assert response.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
     assert "Origin" in response.headers["Vary"]
 
 
-def test_disallowed_origin_gets_no_cors_headers(shared_server: Server) -> None:
-    response = shared_server.post(CALL, origin="https://evil.example")
+def test_disallowed_origin_gets_no_cors_headers(shared_in_process_server: Server) -> None:
+    response = shared_in_process_server.post(CALL, origin="https://evil.example")
     assert "Access-Control-Allow-Origin" not in response.headers
     assert response.json()["error"]["code"] == 23001
 
 
-def test_preflight_from_allowed_origin(shared_server: Server) -> None:
-    response = shared_server.request(
+def test_preflight_from_allowed_origin(shared_in_process_server: Server) -> None:
+    response = shared_in_process_server.request(
         "OPTIONS",
         "/",
         headers={
@@ -36,8 +36,8 @@ def test_preflight_from_allowed_origin(shared_server: Server) -> None:
     assert "Content-Type" in response.headers["Access-Control-Allow-Headers"]
 
 
-def test_preflight_from_disallowed_origin(shared_server: Server) -> None:
-    response = shared_server.request(
+def test_preflight_from_disallowed_origin(shared_in_process_server: Server) -> None:
+    response = shared_in_process_server.request(
         "OPTIONS",
         "/",
         headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
@@ -45,8 +45,8 @@ def test_preflight_from_disallowed_origin(shared_server: Server) -> None:
     assert not any(name.startswith("Access-Control-") for name in response.headers)
 
 
-def test_wildcard_origin_pattern(make_server: ServerFactory) -> None:
-    server = make_server({"security": {"allowed_origins": ["https://*.example.org"]}})
+def test_wildcard_origin_pattern(make_in_process_server: InProcessServerFactory) -> None:
+    server = make_in_process_server({"security": {"allowed_origins": ["https://*.example.org"]}})
     allowed = server.post(CALL, origin="https://app.example.org")
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.example.org"
     for refused in ("https://example.org", "https://a.b.example.org", "http://app.example.org"):
@@ -55,13 +55,13 @@ def test_wildcard_origin_pattern(make_server: ServerFactory) -> None:
         assert response.json()["error"]["code"] == 23001
 
 
-def test_router_refusals_follow_the_same_rules(shared_server: Server) -> None:
+def test_router_refusals_follow_the_same_rules(shared_in_process_server: Server) -> None:
     """Unknown paths and methods get the plain answers and the CORS headers of every route."""
     origin = {"Origin": "http://localhost:5173"}
-    missing = shared_server.request("POST", "/no/such/path", headers=origin)
+    missing = shared_in_process_server.request("POST", "/no/such/path", headers=origin)
     assert (missing.status, missing.body) == (404, b"Not Found\n")
     assert missing.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"
-    refused = shared_server.request("PUT", "/healthz", headers=origin)
+    refused = shared_in_process_server.request("PUT", "/healthz", headers=origin)
     assert (refused.status, refused.body) == (405, b"Method Not Allowed\n")
     assert refused.headers["Allow"] == "GET, HEAD"
     assert refused.headers["Access-Control-Allow-Origin"] == "http://localhost:5173"

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from tests.approval_support import ACCOUNT, Caller, answer, pending_store, prompt_settings
-from tests.conftest import ServerFactory, base_settings
+from tests.conftest import InProcessServerFactory, base_settings
+from tests.in_process import InProcessServer
 from tests.operations_support import (
     KEY_A,
     KEY_B,
@@ -55,11 +56,11 @@ def _found_in_files(server: Server, values: set[str]) -> list[str]:
 def sqlite_server(tmp_path: Path) -> Any:
     started: list[Server] = []
 
-    def start(settings: dict[str, dict[str, Any]]) -> Server:
+    def start(settings: dict[str, dict[str, Any]], kind: type[Server] = InProcessServer) -> Server:
         base = base_settings(f"sqlite+aiosqlite:///{tmp_path / 'wallet.db'}")
         for section, values in settings.items():
             base.setdefault(section, {}).update(values)
-        server = Server(tmp_path / f"server{len(started)}", base)
+        server = kind(tmp_path / f"server{len(started)}", base)
         started.append(server)
         return server.start()
 
@@ -98,7 +99,11 @@ def test_a_store_waiting_for_a_decision_is_sealed_too(caller: Caller, sqlite_ser
     """In prompt mode a credential waits in the database; encryption at rest covers it there."""
     # `caller` comes first, so it closes after the server stops: a call still
     # waiting, should an assertion fail, is answered by the stop.
-    server: Server = sqlite_server({"storage": {"encryption_key": KEY_A}, **prompt_settings()})
+    # A process of its own: the test reads the database's files while the server
+    # holds them open, and closing a file drops every SQLite lock its process holds.
+    server: Server = sqlite_server(
+        {"storage": {"encryption_key": KEY_A}, **prompt_settings()}, kind=Server
+    )
     entry, waiting = pending_store(server, caller)
     # Its long values: numbers, the issuer's key, the salt; not the wallet's own account.
     distinctive = {value for value in _leaves(seed_credential()) if len(value) >= 12}
@@ -125,8 +130,10 @@ def test_a_store_waiting_for_a_decision_is_sealed_too(caller: Caller, sqlite_ser
     assert [stored["credential"] for stored in server.stored()] == [seed_credential()]
 
 
-def test_a_wrong_or_missing_key_stops_start_up_with_one_line(make_server: ServerFactory) -> None:
-    server = make_server({"storage": {"encryption_key": KEY_A}})
+def test_a_wrong_or_missing_key_stops_start_up_with_one_line(
+    make_in_process_server: InProcessServerFactory,
+) -> None:
+    server = make_in_process_server({"storage": {"encryption_key": KEY_A}})
     server.call("mina_requestAccounts")
     store(server, unsigned_credential("keyed"))
     assert server.stop() == 0
@@ -207,9 +214,9 @@ def _kill_rekey_part_way(server: Server, new_key: str) -> str:
 
 
 def test_an_interrupted_rekey_loses_nothing_and_a_rerun_finishes(
-    make_server: ServerFactory,
+    make_in_process_server: InProcessServerFactory,
 ) -> None:
-    server = make_server({"storage": {"encryption_key": KEY_A}})
+    server = make_in_process_server({"storage": {"encryption_key": KEY_A}})
     server.call("mina_requestAccounts")
     credentials = [unsigned_credential(f"rekey{n}") for n in range(150)]
     answers = store_many(server, credentials)
@@ -247,8 +254,10 @@ def test_an_interrupted_rekey_loses_nothing_and_a_rerun_finishes(
     assert "already stored under the new key" in rerun.stdout
 
 
-def test_rekey_encrypts_a_clear_store_and_decrypts_it_back(make_server: ServerFactory) -> None:
-    server = make_server()
+def test_rekey_encrypts_a_clear_store_and_decrypts_it_back(
+    make_in_process_server: InProcessServerFactory,
+) -> None:
+    server = make_in_process_server()
     server.call("mina_requestAccounts")
     credentials = [seed_credential(), unsigned_credential("clear")]
     answers = [store(server, credential)["result"] for credential in credentials]

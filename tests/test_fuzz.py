@@ -78,9 +78,9 @@ def assert_clean_answer(status: int, body: bytes) -> Any:
 
 
 @pytest.fixture(scope="module")
-def connected(shared_server: Server) -> Iterator[Client]:
-    assert shared_server.call("mina_requestAccounts")["result"]
-    client = Client(shared_server)
+def connected(shared_in_process_server: Server) -> Iterator[Client]:
+    assert shared_in_process_server.call("mina_requestAccounts")["result"]
+    client = Client(shared_in_process_server)
     yield client
     client.close()
 
@@ -135,9 +135,11 @@ def mutate(credential: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
 # connection check: the 10,000 run once, on SQLite, keeps CI's time for
 # what differs between the backends.
 @pytest.mark.slow
-@pytest.mark.parametrize("shared_server", ["sqlite"], indirect=True)
-def test_fuzz_ten_thousand_bad_requests(shared_server: Server, connected: Client) -> None:
-    before = len(shared_server.stored())
+@pytest.mark.parametrize("shared_in_process_server", ["sqlite"], indirect=True)
+def test_fuzz_ten_thousand_bad_requests(
+    shared_in_process_server: Server, connected: Client
+) -> None:
+    before = len(shared_in_process_server.stored())
     counts = {"bytes": 0, "envelopes": 0, "credentials": 0}
 
     @settings(FUZZ_SETTINGS, max_examples=3000)
@@ -181,8 +183,8 @@ def test_fuzz_ten_thousand_bad_requests(shared_server: Server, connected: Client
     envelopes()
     credentials()
     assert sum(counts.values()) >= 10_000
-    assert len(shared_server.stored()) == before
-    assert shared_server.get("/healthz").status == 200
+    assert len(shared_in_process_server.stored()) == before
+    assert shared_in_process_server.get("/healthz").status == 200
 
 
 def benign_or_bad(credential: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
@@ -200,8 +202,8 @@ def benign_or_bad(credential: dict[str, Any], data: st.DataObject) -> dict[str, 
     return changed
 
 
-def test_mutations_store_exactly_the_successes(make_server: Any) -> None:
-    server: Server = make_server({"verification": {"native": False}})
+def test_mutations_store_exactly_the_successes(make_in_process_server: Any) -> None:
+    server: Server = make_in_process_server({"verification": {"native": False}})
     server.call("mina_requestAccounts")
     client = Client(server)
     successes: set[str] = set()

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import ServerFactory
+from tests.conftest import InProcessServerFactory
 from tests.support import ALLOWED_ORIGIN, Server, seed_credential
 from tests.test_fuzz import FUZZ_SETTINGS, assert_clean_answer
 
@@ -78,34 +78,36 @@ def send_body_once_its_request_is_dispatched(server: Server, body: bytes) -> tup
 
 
 def test_a_chunked_body_broken_after_its_headers_were_dispatched_is_400_and_stores_nothing(
-    make_server: ServerFactory,
+    make_in_process_server: InProcessServerFactory,
 ) -> None:
-    server = make_server()
+    server = make_in_process_server()
     status, body = send_body_once_its_request_is_dispatched(server, b"zz\r\n" + store_call())
     assert (status, body) == (400, BAD_REQUEST)
     assert server.stored() == []
     assert server.call("wallet_info")["result"]["init"] is True
 
 
-def test_a_chunk_longer_than_its_size_line_is_400(shared_server: Server) -> None:
+def test_a_chunk_longer_than_its_size_line_is_400(shared_in_process_server: Server) -> None:
     call = store_call()
     broken = f"{len(call) - 10:x}\r\n".encode() + call + b"\r\n0\r\n\r\n"
-    status, body = send_body_once_its_request_is_dispatched(shared_server, broken)
+    status, body = send_body_once_its_request_is_dispatched(shared_in_process_server, broken)
     assert (status, body) == (400, BAD_REQUEST)
 
 
 def test_a_well_formed_chunked_body_sent_after_100_continue_is_answered(
-    shared_server: Server,
+    shared_in_process_server: Server,
 ) -> None:
     status, body = send_body_once_its_request_is_dispatched(
-        shared_server, chunked(b'{"jsonrpc": "2.0", "method": "wallet_info", "id": 7}')
+        shared_in_process_server, chunked(b'{"jsonrpc": "2.0", "method": "wallet_info", "id": 7}')
     )
     assert status == 200
     assert json.loads(body)["id"] == 7
 
 
-def test_a_chunked_body_over_the_limit_is_413(make_server: ServerFactory) -> None:
-    server = make_server({"server": {"max_body_bytes": 200}})
+def test_a_chunked_body_over_the_limit_is_413(
+    make_in_process_server: InProcessServerFactory,
+) -> None:
+    server = make_in_process_server({"server": {"max_body_bytes": 200}})
 
     def pieces() -> Iterator[bytes]:
         yield b'{"jsonrpc": "2.0", "method": "wallet_info", "id": 1, "pad": "'
@@ -141,10 +143,10 @@ def test_a_chunked_body_over_the_limit_is_413(make_server: ServerFactory) -> Non
     ],
 )
 def test_an_unparsable_request_is_400_without_the_parsers_words(
-    shared_server: Server, raw: bytes
+    shared_in_process_server: Server, raw: bytes
 ) -> None:
     with socket.create_connection(
-        (shared_server.host, shared_server.port), ANSWER_WAIT_SECONDS
+        (shared_in_process_server.host, shared_in_process_server.port), ANSWER_WAIT_SECONDS
     ) as connection:
         connection.sendall(raw)
         status, body = split_answer(read_until_closed(connection))
@@ -152,9 +154,9 @@ def test_an_unparsable_request_is_400_without_the_parsers_words(
 
 
 def test_a_body_whose_content_coding_does_not_decode_is_400_and_stores_nothing(
-    make_server: ServerFactory,
+    make_in_process_server: InProcessServerFactory,
 ) -> None:
-    server = make_server()
+    server = make_in_process_server()
     server.call("mina_requestAccounts")
     whole_gzip = gzip.compress(store_call())
     whole_zlib = zlib.compress(store_call())
@@ -200,9 +202,11 @@ def wallet_info_call(request_id: int) -> bytes:
     ],
 )
 def test_gzip_deflate_and_identity_bodies_are_read(
-    shared_server: Server, coding: str, encode: Callable[[bytes], bytes]
+    shared_in_process_server: Server, coding: str, encode: Callable[[bytes], bytes]
 ) -> None:
-    response = shared_server.post(encode(wallet_info_call(3)), headers={"Content-Encoding": coding})
+    response = shared_in_process_server.post(
+        encode(wallet_info_call(3)), headers={"Content-Encoding": coding}
+    )
     assert response.status == 200
     assert response.json()["id"] == 3
 
@@ -211,17 +215,19 @@ def test_gzip_deflate_and_identity_bodies_are_read(
     "coding", ["br", "zstd", "compress", "x-gzip", "aes128gcm", "gzip, gzip", "gzip, deflate"]
 )
 def test_any_other_content_coding_is_415_and_stores_nothing(
-    make_server: ServerFactory, coding: str
+    make_in_process_server: InProcessServerFactory, coding: str
 ) -> None:
-    server = make_server()
+    server = make_in_process_server()
     server.call("mina_requestAccounts")
     response = server.post(store_call(), headers={"Content-Encoding": coding})
     assert response.status == 415
     assert server.stored() == []
 
 
-def test_a_body_that_decodes_past_max_body_bytes_is_413(make_server: ServerFactory) -> None:
-    server = make_server({"server": {"max_body_bytes": 4096}})
+def test_a_body_that_decodes_past_max_body_bytes_is_413(
+    make_in_process_server: InProcessServerFactory,
+) -> None:
+    server = make_in_process_server({"server": {"max_body_bytes": 4096}})
     padded = b'{"jsonrpc": "2.0", "method": "wallet_info", "id": 1, "pad": "' + b" " * 5000 + b'"}'
     assert len(gzip.compress(padded)) < 4096
     for coding, encode in [("gzip", gzip.compress), ("deflate", zlib.compress)]:
@@ -244,7 +250,7 @@ chunk_sizes = st.one_of(
 @FUZZ_SETTINGS
 @given(chunks=st.lists(st.tuples(chunk_sizes, st.binary(min_size=2, max_size=40)), max_size=4))
 def test_any_chunking_of_a_dispatched_body_gets_a_clean_answer(
-    shared_server: Server, chunks: list[tuple[str, bytes]]
+    shared_in_process_server: Server, chunks: list[tuple[str, bytes]]
 ) -> None:
     """Chunks whose size line is right, too small or no number at all: every body
     ends, well formed or broken, so the server must answer each one."""
@@ -252,5 +258,7 @@ def test_any_chunking_of_a_dispatched_body_gets_a_clean_answer(
     for size, data in chunks:
         declared = {"exact": f"{len(data):x}", "short": f"{len(data) - 1:x}"}.get(size, size)
         body += declared.encode("ascii") + b"\r\n" + data + b"\r\n"
-    status, answer = send_body_once_its_request_is_dispatched(shared_server, body + b"0\r\n\r\n")
+    status, answer = send_body_once_its_request_is_dispatched(
+        shared_in_process_server, body + b"0\r\n\r\n"
+    )
     assert_clean_answer(status, answer)

@@ -193,15 +193,15 @@ def store_body(metadata_text: str, credential: dict[str, Any] | None = None) -> 
     return f'{{"jsonrpc":"2.0","id":1,"method":"mina_storePrivateCredential","params":{params}}}'
 
 
-def test_stored_numbers_are_javascripts_over_http(server: Server) -> None:
-    server.call("mina_requestAccounts")
-    answer = json.loads(server.post(store_body(SENT)).body)
+def test_stored_numbers_are_javascripts_over_http(in_process_server: Server) -> None:
+    in_process_server.call("mina_requestAccounts")
+    answer = json.loads(in_process_server.post(store_body(SENT)).body)
     stored = answer["result"]["credential"]
     assert f'"metadata":{JAVASCRIPT},"credential":' in stored
     # A duplicate (other metadata) is answered with the stored bytes: the same S.
-    again = json.loads(server.post(store_body("[1e-7]")).body)
+    again = json.loads(in_process_server.post(store_body("[1e-7]")).body)
     assert again["result"]["credential"] == stored
-    assert len(server.stored()) == 1
+    assert len(in_process_server.stored()) == 1
 
 
 @pytest.mark.parametrize(
@@ -213,10 +213,10 @@ def test_stored_numbers_are_javascripts_over_http(server: Server) -> None:
     ],
 )
 def test_numbers_beyond_the_doubles_are_refused_cleanly(
-    server: Server, metadata_text: str, code: int
+    in_process_server: Server, metadata_text: str, code: int
 ) -> None:
-    server.call("mina_requestAccounts")
-    response = server.post(store_body(metadata_text))
+    in_process_server.call("mina_requestAccounts")
+    response = in_process_server.post(store_body(metadata_text))
     assert response.status == 200
     assert error_code(json.loads(response.body)) == code
-    assert server.stored() == []
+    assert in_process_server.stored() == []

@@ -11,7 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from referencing import Registry, Resource
 
-from tests.conftest import ServerFactory
+from tests.conftest import InProcessServerFactory, ServerFactory
 from tests.operations_support import store, unsigned_credential
 from tests.support import ALLOWED_ORIGIN, Server, error_code, non_loopback_address, seed_credential
 from wallet_rpc.methods import WALLET_METHODS
@@ -46,8 +46,10 @@ def _draft7() -> Any:
     return DRAFT7
 
 
-def test_rpc_discover_answers_an_openrpc_document_that_validates(shared_server: Server) -> None:
-    document = shared_server.call("rpc.discover")["result"]
+def test_rpc_discover_answers_an_openrpc_document_that_validates(
+    shared_in_process_server: Server,
+) -> None:
+    document = shared_in_process_server.call("rpc.discover")["result"]
     validator = _openrpc_validator()
     errors = sorted(validator.iter_errors(document), key=str)
     assert errors == []
@@ -65,8 +67,10 @@ def test_rpc_discover_answers_an_openrpc_document_that_validates(shared_server: 
     ]
 
 
-def test_the_credential_schema_takes_what_the_server_takes(shared_server: Server) -> None:
-    document = shared_server.call("rpc.discover")["result"]
+def test_the_credential_schema_takes_what_the_server_takes(
+    shared_in_process_server: Server,
+) -> None:
+    document = shared_in_process_server.call("rpc.discover")["result"]
     schemas = document["components"]["schemas"]
     credential_schema = {"$ref": "#/components/schemas/StoredCredential", "components": {}}
     credential_schema["components"] = {"schemas": schemas}
@@ -79,13 +83,16 @@ def test_the_credential_schema_takes_what_the_server_takes(shared_server: Server
     assert list(validator.iter_errors(wrong_witness)) != []
 
 
-def test_rpc_discover_needs_no_origin_and_takes_no_params(shared_server: Server) -> None:
+def test_rpc_discover_needs_no_origin_and_takes_no_params(shared_in_process_server: Server) -> None:
     for origin in (None, "https://not-allowed.example"):
-        assert shared_server.call("rpc.discover", origin=origin)["result"]["openrpc"] == "1.3.2"
-    assert shared_server.call("rpc.discover", [])["result"]["openrpc"] == "1.3.2"
-    assert shared_server.call("rpc.discover", {})["result"]["openrpc"] == "1.3.2"
+        assert (
+            shared_in_process_server.call("rpc.discover", origin=origin)["result"]["openrpc"]
+            == "1.3.2"
+        )
+    assert shared_in_process_server.call("rpc.discover", [])["result"]["openrpc"] == "1.3.2"
+    assert shared_in_process_server.call("rpc.discover", {})["result"]["openrpc"] == "1.3.2"
     for params in ([1], {"x": 1}):
-        answer = shared_server.call("rpc.discover", params)
+        answer = shared_in_process_server.call("rpc.discover", params)
         assert answer["error"] == {
             "code": -32602,
             "message": "Invalid params",
@@ -113,8 +120,8 @@ def _duration_count(samples: dict[Any, float], method: str) -> float:
     return samples.get(("wallet_rpc_request_duration_seconds_count", (("method", method),)), 0.0)
 
 
-def test_metrics_move_as_requests_arrive(make_server: ServerFactory) -> None:
-    server = make_server()
+def test_metrics_move_as_requests_arrive(make_in_process_server: InProcessServerFactory) -> None:
+    server = make_in_process_server()
     before = _samples(server)
     server.call("mina_requestAccounts")
     for _ in range(3):
@@ -142,12 +149,14 @@ def test_metrics_move_as_requests_arrive(make_server: ServerFactory) -> None:
 
 @pytest.mark.parametrize("remote_allowed", [False, True])
 def test_metrics_are_for_loopback_clients_unless_configured(
-    make_server: ServerFactory, remote_allowed: bool
+    make_in_process_server: InProcessServerFactory, remote_allowed: bool
 ) -> None:
     address = non_loopback_address()
     if address is None:
         pytest.skip("this machine has no non-loopback IPv4 address")
-    server = make_server({"observability": {"metrics_remote": remote_allowed}}, host="0.0.0.0")
+    server = make_in_process_server(
+        {"observability": {"metrics_remote": remote_allowed}}, host="0.0.0.0"
+    )
     remote = Server(server.workdir, server.settings, host=address, port=server.port)
     answer = remote.get("/metrics")
     if remote_allowed:
@@ -159,8 +168,8 @@ def test_metrics_are_for_loopback_clients_unless_configured(
     assert local.get("/metrics").status == 200
 
 
-def test_metrics_can_be_turned_off(make_server: ServerFactory) -> None:
-    server = make_server({"observability": {"metrics": False}})
+def test_metrics_can_be_turned_off(make_in_process_server: InProcessServerFactory) -> None:
+    server = make_in_process_server({"observability": {"metrics": False}})
     assert server.get("/metrics").status == 404
 
 

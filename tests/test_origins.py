@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import ServerFactory
+from tests.conftest import InProcessServerFactory
+from tests.in_process import InProcessServer
 from tests.operations_support import audit_of
 from tests.raw_http import raw_request, wallet_call
 from tests.support import Server, error_code
@@ -33,7 +34,7 @@ def mangle_case(text: str, flips: list[bool]) -> str:
 def origin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     # SQLite alone: nothing here depends on the store, all on the origin rules.
     workdir = tmp_path_factory.mktemp("origins")
-    server = Server(
+    server = InProcessServer(
         workdir,
         {
             "database": {"url": f"sqlite+aiosqlite:///{workdir / 'wallet.db'}"},
@@ -124,9 +125,9 @@ def test_more_than_one_origin_header_is_refused(origin_server: Server, values: l
 
 
 def test_a_connection_made_in_one_spelling_holds_for_every_other(
-    make_server: ServerFactory,
+    make_in_process_server: InProcessServerFactory,
 ) -> None:
-    server = make_server(ORIGINS)
+    server = make_in_process_server(ORIGINS)
     assert server.call("mina_requestAccounts", origin="HTTP://LOCALHOST:5173")["result"]
     assert server.call("mina_accounts", origin="http://localhost:5173")["result"]
     assert server.call("wallet_revokePermissions", origin="http://LOCALHOST:5173")["result"] == []

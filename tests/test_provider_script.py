@@ -8,8 +8,8 @@ ALLOWED = "http://localhost:5173"
 PROVIDER_SOURCE = REPO / "wallet_rpc" / "static" / "provider.js"
 
 
-def test_served_as_javascript_to_an_allowed_origin(shared_server: Server) -> None:
-    response = shared_server.get("/provider.js", headers={"Origin": ALLOWED})
+def test_served_as_javascript_to_an_allowed_origin(shared_in_process_server: Server) -> None:
+    response = shared_in_process_server.get("/provider.js", headers={"Origin": ALLOWED})
     assert response.status == 200
     assert response.headers["Content-Type"] == "application/javascript; charset=utf-8"
     assert response.headers["Access-Control-Allow-Origin"] == ALLOWED
@@ -19,19 +19,23 @@ def test_served_as_javascript_to_an_allowed_origin(shared_server: Server) -> Non
     assert response.body == PROVIDER_SOURCE.read_bytes()
 
 
-def test_disallowed_origin_gets_the_script_but_no_cors_headers(shared_server: Server) -> None:
-    response = shared_server.get("/provider.js", headers={"Origin": "https://evil.example"})
+def test_disallowed_origin_gets_the_script_but_no_cors_headers(
+    shared_in_process_server: Server,
+) -> None:
+    response = shared_in_process_server.get(
+        "/provider.js", headers={"Origin": "https://evil.example"}
+    )
     assert response.status == 200
     assert not any(name.startswith("Access-Control-") for name in response.headers)
 
 
-def test_unchanged_script_revalidates_with_304(shared_server: Server) -> None:
-    etag = shared_server.get("/provider.js").headers["ETag"]
+def test_unchanged_script_revalidates_with_304(shared_in_process_server: Server) -> None:
+    etag = shared_in_process_server.get("/provider.js").headers["ETag"]
     for header in (etag, f"W/{etag}", f'"other", {etag}', "*"):
-        response = shared_server.get("/provider.js", headers={"If-None-Match": header})
+        response = shared_in_process_server.get("/provider.js", headers={"If-None-Match": header})
         assert response.status == 304, header
         assert response.body == b""
         assert response.headers["ETag"] == etag
-    changed = shared_server.get("/provider.js", headers={"If-None-Match": '"other"'})
+    changed = shared_in_process_server.get("/provider.js", headers={"If-None-Match": '"other"'})
     assert changed.status == 200
     assert changed.body == PROVIDER_SOURCE.read_bytes()

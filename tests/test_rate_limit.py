@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import ServerFactory
+from tests.conftest import InProcessServerFactory
 from tests.support import error_code
 from wallet_rpc.errors import RateLimited
 from wallet_rpc.service.rate_limit import WINDOW_SECONDS, RateLimiter
@@ -32,8 +32,10 @@ def case_variants(origin: str, count: int) -> list[str]:
     return variants
 
 
-def test_case_variants_of_one_origin_share_its_budget(make_server: ServerFactory) -> None:
-    server = make_server({"security": {"rate_limit_per_minute": LIMIT}})
+def test_case_variants_of_one_origin_share_its_budget(
+    make_in_process_server: InProcessServerFactory,
+) -> None:
+    server = make_in_process_server({"security": {"rate_limit_per_minute": LIMIT}})
     answers = [
         server.call("wallet_info", origin=variant)
         for variant in case_variants("http://localhost", 40)
@@ -43,9 +45,11 @@ def test_case_variants_of_one_origin_share_its_budget(make_server: ServerFactory
     assert {error_code(answer) for answer in answers[LIMIT:]} == {RATE_LIMITED}
 
 
-def test_no_origin_header_spends_the_default_origins_budget(make_server: ServerFactory) -> None:
+def test_no_origin_header_spends_the_default_origins_budget(
+    make_in_process_server: InProcessServerFactory,
+) -> None:
     # default_origin is http://localhost (tests/conftest.py).
-    server = make_server({"security": {"rate_limit_per_minute": LIMIT}})
+    server = make_in_process_server({"security": {"rate_limit_per_minute": LIMIT}})
     answers = [
         server.call("wallet_info", origin=origin)
         for _ in range(LIMIT)
@@ -58,8 +62,10 @@ def test_no_origin_header_spends_the_default_origins_budget(make_server: ServerF
     assert "result" in server.call("wallet_info", origin="http://localhost:5173")
 
 
-def test_disallowed_origins_share_one_budget(make_server: ServerFactory) -> None:
-    server = make_server({"security": {"rate_limit_per_minute": LIMIT}})
+def test_disallowed_origins_share_one_budget(
+    make_in_process_server: InProcessServerFactory,
+) -> None:
+    server = make_in_process_server({"security": {"rate_limit_per_minute": LIMIT}})
     invented = [f"https://attacker-{number}.example" for number in range(40)]
     malformed = ["null", "", "http://localhost:5173/path", "http://user@localhost:5173"]
     codes = [error_code(server.call("wallet_info", origin=origin)) for origin in invented]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ServerFactory
+from tests.conftest import InProcessServerFactory
 from tests.support import Server, error_code, seed_credential
 from wallet_rpc.mina.keys import encode_public_key
 from wallet_rpc.mina.signing import public_key_of, sign_native_credential
@@ -43,41 +43,41 @@ def connected(server: Server) -> Server:
     return server
 
 
-def test_docs_example_verifies_and_a_tampered_one_is_refused(server: Server) -> None:
-    connected(server)
+def test_docs_example_verifies_and_a_tampered_one_is_refused(in_process_server: Server) -> None:
+    connected(in_process_server)
     tampered = seed_credential()
     tampered["credential"]["data"]["name"] = "zvCICy"
-    answer = store(server, tampered)
+    answer = store(in_process_server, tampered)
     assert answer["error"]["code"] == 20003
     assert answer["error"]["data"] == {
         "field": "credential.witness.issuerSignature",
         "reason": "signature does not verify",
     }
-    assert server.stored() == []
-    assert "result" in store(server, seed_credential())
-    [entry] = server.stored()
+    assert in_process_server.stored() == []
+    assert "result" in store(in_process_server, seed_credential())
+    [entry] = in_process_server.stored()
     assert entry["verified"] is True
 
 
 @pytest.mark.parametrize("part", ["r", "s"])
-def test_signature_off_by_one_is_refused(server: Server, part: str) -> None:
-    connected(server)
+def test_signature_off_by_one_is_refused(in_process_server: Server, part: str) -> None:
+    connected(in_process_server)
     broken = seed_credential()
     value = broken["witness"]["issuerSignature"]["value"]
     value[part] = str(int(value[part]) + 1)
-    assert error_code(store(server, broken)) == 20003
-    assert server.stored() == []
+    assert error_code(store(in_process_server, broken)) == 20003
+    assert in_process_server.stored() == []
 
 
-def test_signed_credentials_from_our_signer_are_stored(server: Server) -> None:
-    connected(server)
+def test_signed_credentials_from_our_signer_are_stored(in_process_server: Server) -> None:
+    connected(in_process_server)
     for serial in ("a", "b", "c"):
-        assert "result" in store(server, signed(serial=serial))
-    assert [entry["verified"] for entry in server.stored()] == [True, True, True]
+        assert "result" in store(in_process_server, signed(serial=serial))
+    assert [entry["verified"] for entry in in_process_server.stored()] == [True, True, True]
 
 
-def test_trusted_issuers(make_server: ServerFactory) -> None:
-    server = connected(make_server({"verification": {"trusted_issuers": [ISSUER]}}))
+def test_trusted_issuers(make_in_process_server: InProcessServerFactory) -> None:
+    server = connected(make_in_process_server({"verification": {"trusted_issuers": [ISSUER]}}))
     answer = store(server, seed_credential())
     assert answer["error"]["code"] == 20003
     assert answer["error"]["data"]["field"] == "credential.witness.issuer"
@@ -87,8 +87,8 @@ def test_trusted_issuers(make_server: ServerFactory) -> None:
     ]
 
 
-def test_reject_expired(make_server: ServerFactory) -> None:
-    server = connected(make_server({"verification": {"reject_expired": True}}))
+def test_reject_expired(make_in_process_server: InProcessServerFactory) -> None:
+    server = connected(make_in_process_server({"verification": {"reject_expired": True}}))
     now_ms = int(time.time() * 1000)
     # The docs' example expired on 2026-04-26.
     assert error_code(store(server, seed_credential())) == 20003
@@ -105,29 +105,31 @@ def test_reject_expired(make_server: ServerFactory) -> None:
     assert len(server.stored()) == 1
 
 
-def test_expired_credentials_are_stored_by_default(server: Server) -> None:
-    connected(server)
-    assert "result" in store(server, signed(expires_at_ms=1_000, serial="ancient"))
+def test_expired_credentials_are_stored_by_default(in_process_server: Server) -> None:
+    connected(in_process_server)
+    assert "result" in store(in_process_server, signed(expires_at_ms=1_000, serial="ancient"))
 
 
-def test_imported_credentials_are_stored_unverified(server: Server) -> None:
-    connected(server)
-    assert "result" in store(server, imported_credential())
-    [entry] = server.stored()
+def test_imported_credentials_are_stored_unverified(in_process_server: Server) -> None:
+    connected(in_process_server)
+    assert "result" in store(in_process_server, imported_credential())
+    [entry] = in_process_server.stored()
     assert entry["witness_type"] == "imported"
     assert entry["verified"] is False
 
 
-def test_imported_reject(make_server: ServerFactory) -> None:
-    server = connected(make_server({"verification": {"imported": "reject"}}))
+def test_imported_reject(make_in_process_server: InProcessServerFactory) -> None:
+    server = connected(make_in_process_server({"verification": {"imported": "reject"}}))
     answer = store(server, imported_credential())
     assert answer["error"]["code"] == 20003
     assert answer["error"]["data"]["field"] == "credential.witness.type"
     assert server.stored() == []
 
 
-def test_native_false_stores_without_checking(make_server: ServerFactory) -> None:
-    server = connected(make_server({"verification": {"native": False}}))
+def test_native_false_stores_without_checking(
+    make_in_process_server: InProcessServerFactory,
+) -> None:
+    server = connected(make_in_process_server({"verification": {"native": False}}))
     tampered = seed_credential()
     tampered["credential"]["data"]["name"] = "someone else"
     assert "result" in store(server, tampered)
