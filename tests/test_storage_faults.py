@@ -26,8 +26,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.conftest import base_settings, postgres_only
-from tests.support import ALLOWED_ORIGIN, Server, merge, run_cli
+from tests.conftest import base_settings
+from tests.support import ALLOWED_ORIGIN, Server, free_port, merge, run_cli
 from tests.test_durability import store_call, stored_bodies, unsigned_credential
 
 STORAGE_UNAVAILABLE = -32001
@@ -364,14 +364,42 @@ async def store_burst(url: str, prefix: str, until: asyncio.Event) -> list[dict[
     return answers
 
 
-@postgres_only
+@pytest.fixture
+def own_postgres_cluster() -> Iterator[tuple[str, str]]:
+    """A PostgreSQL cluster of this test's own: (its name, a database URL on it).
+
+    Restarting the suite's shared server would cut the connections of tests
+    running beside this one; a cluster made for the test is restarted alone.
+    """
+    needs_root("a PostgreSQL cluster of its own")
+    for tool in ("pg_createcluster", "pg_ctlcluster", "pg_dropcluster"):
+        if shutil.which(tool) is None:
+            reason = f"{tool} not found (Debian's postgresql-common)"
+            if os.environ.get("CI") == "true":
+                pytest.fail(reason)
+            pytest.skip(reason)
+    name = f"wallet_rpc_fault_{os.getpid()}"
+    port = free_port()
+    privileged("pg_createcluster", "15", name, "--port", str(port), "--start")
+    try:
+        setup = "CREATE ROLE fault LOGIN PASSWORD 'fault'; CREATE DATABASE fault OWNER fault;"
+        for statement in setup.split(";"):
+            if statement.strip():
+                # Over the cluster's socket, as the postgres user (peer authentication).
+                as_postgres = ("runuser", "-u", "postgres", "--")
+                privileged(*as_postgres, "psql", "-q", "-p", str(port), "-c", statement)
+        yield name, f"postgresql+asyncpg://fault:fault@127.0.0.1:{port}/fault"
+    finally:
+        subprocess.run(
+            ["pg_dropcluster", "15", name, "--stop"], capture_output=True, check=False, timeout=120
+        )
+
+
 @pytest.mark.slow
 def test_postgresql_restarting_under_a_burst_of_stores(
-    tmp_path: Path, database_url: str, servers: list[Server]
+    tmp_path: Path, own_postgres_cluster: tuple[str, str], servers: list[Server]
 ) -> None:
-    needs_root("restarting PostgreSQL")
-    if shutil.which("pg_ctlcluster") is None:
-        pytest.skip("pg_ctlcluster not found")
+    cluster, database_url = own_postgres_cluster
     server = Server(tmp_path / "server", base_settings(database_url)).start()
     servers.append(server)
     server.call("mina_requestAccounts")
@@ -382,7 +410,7 @@ def test_postgresql_restarting_under_a_burst_of_stores(
         burst = asyncio.create_task(
             store_burst(f"http://{server.host}:{server.port}/", "burst", done)
         )
-        restart = await asyncio.create_subprocess_exec("pg_ctlcluster", "15", "main", "restart")
+        restart = await asyncio.create_subprocess_exec("pg_ctlcluster", "15", cluster, "restart")
         # While it restarts, reads and /healthz still answer within the deadline.
         while restart.returncode is None:
             await asyncio.to_thread(call_within, server, "mina_accounts")
