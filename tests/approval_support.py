@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import re
 import time
 import urllib.parse
@@ -130,8 +129,5 @@ def pending_store(server: Server, caller: Caller) -> tuple[dict[str, Any], Futur
 
 
 def stored_by_cli(server: Server) -> list[dict[str, Any]]:
-    """`credentials list --json` in a process of its own: usable beside Playwright's event loop."""
-    listed = server.cli("credentials", "list", "--json")
-    assert listed.returncode == 0, listed.stderr
-    entries: list[dict[str, Any]] = json.loads(listed.stdout)
-    return entries
+    """`credentials list --json`, in a thread of its own: usable beside Playwright's event loop."""
+    return server.stored()

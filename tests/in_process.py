@@ -13,6 +13,7 @@ served (closing a file drops every POSIX lock its process holds, SQLite's too).
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import threading
 from concurrent.futures import Future
@@ -28,6 +29,7 @@ from wallet_rpc.http.runner import WalletAppRunner
 
 # How long stop() waits for in-flight requests and every cleanup context.
 STOP_SECONDS = SHUTDOWN_GRACE_SECONDS + 30
+BIND_ATTEMPTS = 3
 
 
 def _new_event_loop() -> asyncio.AbstractEventLoop:
@@ -62,6 +64,16 @@ class InProcessServer(Server):
     _failure: BaseException | None = None
 
     def start(self) -> InProcessServer:
+        # A free port can be taken by another process before the server binds it.
+        for _ in range(BIND_ATTEMPTS - 1):
+            try:
+                return self._start_on_a_free_port()
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE:
+                    raise
+        return self._start_on_a_free_port()
+
+    def _start_on_a_free_port(self) -> InProcessServer:
         assert self._thread is None, "already serving"
         self.port = free_port(self.host)
         self.settings.setdefault("server", {}).update(host=self.host, port=self.port)

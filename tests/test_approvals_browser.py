@@ -33,7 +33,7 @@ from tests.approval_support import (
     wait_for_pending,
 )
 from tests.browser_support import StaticSite, launch_chromium, serve_directory
-from tests.conftest import ServerFactory
+from tests.conftest import InProcessServerFactory
 from tests.support import ALLOWED_ORIGIN, Server, seed_credential
 
 pytestmark = pytest.mark.browser
@@ -66,8 +66,8 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 @pytest.fixture
-def wallet(make_server: ServerFactory) -> Server:
-    return make_server(prompt_settings())
+def wallet(make_in_process_server: InProcessServerFactory) -> Server:
+    return make_in_process_server(prompt_settings())
 
 
 def approvals_url(server: Server) -> str:
@@ -132,9 +132,9 @@ def test_reject_on_the_page_gives_1002_and_stores_nothing(
 
 
 def test_a_request_that_leaves_disappears_from_the_open_page(
-    make_server: ServerFactory, page: Page, caller: Caller
+    make_in_process_server: InProcessServerFactory, page: Page, caller: Caller
 ) -> None:
-    wallet = make_server(prompt_settings(timeout_seconds=2))
+    wallet = make_in_process_server(prompt_settings(timeout_seconds=2))
     waiting = caller.call(wallet, CONNECT)
     (entry,) = wait_for_pending(wallet)
     page.goto(approvals_url(wallet))
@@ -173,10 +173,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticSite]:
 
 
 @pytest.fixture
-def dapp_wallet(make_server: ServerFactory, site: StaticSite) -> Server:
+def dapp_wallet(make_in_process_server: InProcessServerFactory, site: StaticSite) -> Server:
     settings = prompt_settings()
     settings["security"] = {"allowed_origins": [site.origin, ALLOWED_ORIGIN]}
-    return make_server(settings)
+    return make_in_process_server(settings)
 
 
 def dapp_page(site: StaticSite, wallet: Server, body: str = "") -> str:

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Browser, Frame, Page, Request
 
 from tests.browser_support import StaticSite, launch_chromium, serve_directory
-from tests.conftest import ServerFactory
+from tests.conftest import InProcessServerFactory
 from tests.support import REPO, Server, seed_credential
 
 # What happens in the browser does not depend on the storage backend: SQLite only.
@@ -91,8 +91,8 @@ def wallet_settings(site: StaticSite, **approval: str) -> dict[str, dict[str, An
 
 
 @pytest.fixture
-def wallet(make_server: ServerFactory, site: StaticSite) -> Server:
-    return make_server(wallet_settings(site))
+def wallet(make_in_process_server: InProcessServerFactory, site: StaticSite) -> Server:
+    return make_in_process_server(wallet_settings(site))
 
 
 def wallet_url(server: Server) -> str:
@@ -217,9 +217,9 @@ def test_unknown_method_rejects_as_the_server_answers(
 
 
 def test_http_error_rejects_with_its_status(
-    page: Page, site: StaticSite, make_server: ServerFactory
+    page: Page, site: StaticSite, make_in_process_server: InProcessServerFactory
 ) -> None:
-    small = make_server({**wallet_settings(site), "server": {"max_body_bytes": 4096}})
+    small = make_in_process_server({**wallet_settings(site), "server": {"max_body_bytes": 4096}})
     open_provider_page(page, site, small)
     settled = page.evaluate(
         """() => window.mina.request({method: "wallet_info", params: ["x".repeat(8192)]})
@@ -228,8 +228,10 @@ def test_http_error_rejects_with_its_status(
     assert settled == {"name": "Error", "status": 413}
 
 
-def test_user_rejection_is_1002(page: Page, site: StaticSite, make_server: ServerFactory) -> None:
-    rejecting = make_server(wallet_settings(site, mode="reject"))
+def test_user_rejection_is_1002(
+    page: Page, site: StaticSite, make_in_process_server: InProcessServerFactory
+) -> None:
+    rejecting = make_in_process_server(wallet_settings(site, mode="reject"))
     open_provider_page(page, site, rejecting)
     assert settle(page, "mina_requestAccounts") == {"settled": "rejected", "error": REJECTED}
     assert page.evaluate("window.mina.getAccounts()") == []

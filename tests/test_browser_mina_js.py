@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Frame, Page, Request
 
 from tests.browser_support import StaticSite, launch_chromium, serve_directory
-from tests.conftest import ServerFactory
+from tests.conftest import InProcessServerFactory
 from tests.mina_js_support import TEST_PAGE_ENTRY, bundle, copy_example, ensure_packages
 from tests.support import REPO, Server
 
@@ -114,8 +114,8 @@ def wallet_settings(site: StaticSite, **extra: dict[str, Any]) -> dict[str, dict
 
 
 @pytest.fixture
-def wallet(make_server: ServerFactory, site: StaticSite) -> Server:
-    return make_server(wallet_settings(site))
+def wallet(make_in_process_server: InProcessServerFactory, site: StaticSite) -> Server:
+    return make_in_process_server(wallet_settings(site))
 
 
 def wallet_url(server: Server) -> str:
@@ -249,9 +249,9 @@ def test_pallad_store_before_connecting_is_4100(
 
 
 def test_reject_mode_is_4001_for_pallad_and_1002_for_auro(
-    page: Page, site: StaticSite, make_server: ServerFactory
+    page: Page, site: StaticSite, make_in_process_server: InProcessServerFactory
 ) -> None:
-    rejecting = make_server(wallet_settings(site, approval={"mode": "reject"}))
+    rejecting = make_in_process_server(wallet_settings(site, approval={"mode": "reject"}))
     open_page(page, mina_js_page(site, rejecting))
     assert rejecting.call("mina_requestAccounts", origin=site.origin)["error"] == REJECTED
     assert settle(page, "pallad", "mina_requestAccounts") == {
@@ -287,9 +287,9 @@ def test_unserved_method_is_4200_for_pallad_and_32601_for_auro(
 
 
 def test_other_errors_carry_the_servers_code_and_message(
-    page: Page, site: StaticSite, make_server: ServerFactory
+    page: Page, site: StaticSite, make_in_process_server: InProcessServerFactory
 ) -> None:
-    small = make_server(wallet_settings(site, server={"max_body_bytes": 4096}))
+    small = make_in_process_server(wallet_settings(site, server={"max_body_bytes": 4096}))
     open_page(page, mina_js_page(site, small))
     assert settle(page, "pallad", "mina_requestAccounts") == resolved([ACCOUNT])
 

@@ -18,7 +18,7 @@ from tests.approval_support import (
     prompt_settings,
     wait_for_pending,
 )
-from tests.conftest import ServerFactory, sqlite_only
+from tests.conftest import InProcessServerFactory, sqlite_only
 from tests.operations_support import OTHER_OWNER, audit_of
 from tests.support import Server
 
@@ -51,8 +51,8 @@ pytestmark = sqlite_only
 
 
 @pytest.fixture
-def prompt_server(make_server: ServerFactory) -> Server:
-    return make_server(prompt_settings())
+def prompt_server(make_in_process_server: InProcessServerFactory) -> Server:
+    return make_in_process_server(prompt_settings())
 
 
 def test_a_waiting_credential_is_listed_escaped_and_its_json_exact(
@@ -62,13 +62,13 @@ def test_a_waiting_credential_is_listed_escaped_and_its_json_exact(
     waiting = caller.call(prompt_server, STORE, {"credential": _hostile_credential()})
     (entry,) = wait_for_pending(prompt_server)
 
-    listed = prompt_server.cli("approvals", "list")
+    listed = prompt_server.cli_here("approvals", "list")
     assert listed.returncode == 0, listed.stderr
     assert _raw_hidden_characters(listed.stdout) == []
     for shown in ("\\u001b[2J", "ok\\u000d\\u000aFAKE origin", "\\u202eevil", "\\u009b31m"):
         assert shown in listed.stdout
 
-    as_json = prompt_server.cli("approvals", "list", "--json")
+    as_json = prompt_server.cli_here("approvals", "list", "--json")
     assert as_json.returncode == 0, as_json.stderr
     assert _raw_hidden_characters(as_json.stdout) == []
     # The page's shape, item for item, and the client's strings exactly.
@@ -76,15 +76,15 @@ def test_a_waiting_credential_is_listed_escaped_and_its_json_exact(
     (shown_entry,) = json.loads(as_json.stdout)["pending"]
     assert shown_entry["credential"]["credential"]["data"] == HOSTILE
 
-    approved = prompt_server.cli("approvals", "approve", entry["id"])
+    approved = prompt_server.cli_here("approvals", "approve", entry["id"])
     assert approved.returncode == 0, approved.stderr
     assert "error" not in answer(waiting)
 
-    credentials = prompt_server.cli("credentials", "list")
+    credentials = prompt_server.cli_here("credentials", "list")
     assert credentials.returncode == 0, credentials.stderr
     assert _raw_hidden_characters(credentials.stdout) == []
     (stored,) = prompt_server.stored()
-    shown = prompt_server.cli("credentials", "show", str(stored["id"]))
+    shown = prompt_server.cli_here("credentials", "show", str(stored["id"]))
     assert shown.returncode == 0, shown.stderr
     assert _raw_hidden_characters(shown.stdout) == []
     assert json.loads(shown.stdout)["credential"]["credential"]["data"] == HOSTILE
@@ -106,17 +106,18 @@ def _call_with_raw_origin(server: Server, origin: bytes) -> int:
         connection.close()
 
 
-def test_audit_shows_a_refused_origin_escaped(server: Server) -> None:
+def test_audit_shows_a_refused_origin_escaped(in_process_server: Server) -> None:
+    server = in_process_server
     # UTF-8 on the wire (HTTP allows such bytes in a header value; not C0 controls).
     origin = "http://\u202eevil\u009b.example"
     assert _call_with_raw_origin(server, origin.encode()) == 200
     [row] = audit_of(server, 1)
     assert row["origin"] == origin
 
-    listed = server.cli("audit")
+    listed = server.cli_here("audit")
     assert listed.returncode == 0, listed.stderr
     assert _raw_hidden_characters(listed.stdout) == []
     assert "http://\\u202eevil\\u009b.example" in listed.stdout
-    as_json = server.cli("audit", "--json")
+    as_json = server.cli_here("audit", "--json")
     assert _raw_hidden_characters(as_json.stdout) == []
     assert json.loads(as_json.stdout)[0]["origin"] == origin

@@ -16,7 +16,7 @@ from tests.approval_support import (
     prompt_settings,
     wait_for_pending,
 )
-from tests.conftest import ServerFactory
+from tests.conftest import InProcessServerFactory
 from tests.page_support import (
     HOSTILE_NAME,
     HOSTILE_VALUE,
@@ -36,16 +36,20 @@ LOOPBACK_ONLY_PATHS = [
 
 
 @pytest.mark.parametrize("path", LOOPBACK_ONLY_PATHS)
-def test_loopback_only_routes_carry_no_cors_headers(shared_server: Server, path: str) -> None:
+def test_loopback_only_routes_carry_no_cors_headers(
+    shared_in_process_server: Server, path: str
+) -> None:
     origin = {"Origin": ALLOWED_ORIGIN}
     # The same origin gets CORS headers where it may read: the origin is allowed.
-    assert cors_headers(shared_server.get("/healthz", headers=origin))
+    assert cors_headers(shared_in_process_server.get("/healthz", headers=origin))
 
     answers = [
-        shared_server.get(path, headers={"Origin": f"http://127.0.0.1:{shared_server.port}"}),
-        shared_server.get(path, headers=origin),
-        shared_server.get(path, headers={**origin, "Host": "evil.example"}),
-        shared_server.request("PUT", path, headers=origin),
+        shared_in_process_server.get(
+            path, headers={"Origin": f"http://127.0.0.1:{shared_in_process_server.port}"}
+        ),
+        shared_in_process_server.get(path, headers=origin),
+        shared_in_process_server.get(path, headers={**origin, "Host": "evil.example"}),
+        shared_in_process_server.request("PUT", path, headers=origin),
     ]
 
     assert [answer.status for answer in answers][1:] == [
@@ -58,8 +62,8 @@ def test_loopback_only_routes_carry_no_cors_headers(shared_server: Server, path:
         assert cors_headers(refused_or_not) == {}
 
 
-def test_refused_decisions_carry_no_cors_headers(shared_server: Server) -> None:
-    refused = shared_server.request(
+def test_refused_decisions_carry_no_cors_headers(shared_in_process_server: Server) -> None:
+    refused = shared_in_process_server.request(
         "POST",
         "/approvals/0123abcd",
         b"decision=approve&origin=x&token=x",
@@ -71,9 +75,11 @@ def test_refused_decisions_carry_no_cors_headers(shared_server: Server) -> None:
 
 
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:8787", "192.0.2.7", "127.0.0.2"])
-def test_metrics_answer_only_under_a_loopback_host_name(shared_server: Server, host: str) -> None:
+def test_metrics_answer_only_under_a_loopback_host_name(
+    shared_in_process_server: Server, host: str
+) -> None:
     """A site whose DNS name points at 127.0.0.1 (rebinding) must not read the counts."""
-    refused = shared_server.get("/metrics", headers={"Host": host})
+    refused = shared_in_process_server.get("/metrics", headers={"Host": host})
 
     assert refused.status == 403
     assert refused.body == b"Forbidden: read metrics as localhost or 127.0.0.1\n"
@@ -83,15 +89,17 @@ def test_metrics_answer_only_under_a_loopback_host_name(shared_server: Server, h
 @pytest.mark.parametrize(
     "host", ["localhost", "LocalHost:8787", "127.0.0.1", "127.0.0.1:1", "[::1]", "[::1]:8787"]
 )
-def test_loopback_host_names_with_any_port_are_served(shared_server: Server, host: str) -> None:
+def test_loopback_host_names_with_any_port_are_served(
+    shared_in_process_server: Server, host: str
+) -> None:
     for path in ("/metrics", "/approvals", "/approvals.json"):
-        assert shared_server.get(path, headers={"Host": host}).status == 200, path
+        assert shared_in_process_server.get(path, headers={"Host": host}).status == 200, path
 
 
 def test_the_approval_state_answers_304_until_it_changes(
-    make_server: ServerFactory, caller: Caller
+    make_in_process_server: InProcessServerFactory, caller: Caller
 ) -> None:
-    server = make_server(prompt_settings())
+    server = make_in_process_server(prompt_settings())
     first = server.get("/approvals.json")
     etag = first.headers["ETag"]
     assert first.json() == {"pending": []}
@@ -113,9 +121,9 @@ def test_the_approval_state_answers_304_until_it_changes(
 
 
 def test_the_approval_page_shows_hostile_client_text_escaped(
-    make_server: ServerFactory, caller: Caller
+    make_in_process_server: InProcessServerFactory, caller: Caller
 ) -> None:
-    server = make_server(prompt_settings())
+    server = make_in_process_server(prompt_settings())
     connect(server, caller)
     waiting = caller.call(server, STORE, {"credential": hostile_credential()})
     (entry,) = wait_for_pending(server)

@@ -30,7 +30,7 @@ from tests.approval_support import (
     wait_for_pending,
 )
 from tests.browser_support import launch_chromium
-from tests.conftest import ServerFactory
+from tests.conftest import InProcessServerFactory
 from tests.operations_support import KEY_A, unsigned_credential
 from tests.page_support import (
     HOSTILE_NAME,
@@ -53,8 +53,8 @@ def two_origins() -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture
-def wallet(make_server: ServerFactory) -> Server:
-    return make_server(two_origins())
+def wallet(make_in_process_server: InProcessServerFactory) -> Server:
+    return make_in_process_server(two_origins())
 
 
 def connect(server: Server, origin: str) -> None:
@@ -277,9 +277,9 @@ def test_changes_appear_without_a_reload(page: Page, wallet: Server, caller: Cal
 
 @pytest.mark.browser
 def test_pending_approvals_are_counted_live(
-    page: Page, make_server: ServerFactory, caller: Caller
+    page: Page, make_in_process_server: InProcessServerFactory, caller: Caller
 ) -> None:
-    wallet = make_server(prompt_settings())
+    wallet = make_in_process_server(prompt_settings())
     page.goto(wallet_url(wallet))
     waiting = caller.call(wallet, CONNECT)
     (entry,) = wait_for_pending(wallet)
@@ -373,8 +373,8 @@ def test_the_page_is_readable_on_a_phone(browser: Browser, wallet: Server) -> No
 # --- over HTTP ---------------------------------------------------------------------------
 
 
-def test_the_json_is_the_stored_data(make_server: ServerFactory) -> None:
-    wallet = make_server(two_origins())
+def test_the_json_is_the_stored_data(make_in_process_server: InProcessServerFactory) -> None:
+    wallet = make_in_process_server(two_origins())
     fill_two_origins(wallet)
     store(wallet, hostile_credential(), OTHER_ORIGIN)
 
@@ -393,8 +393,10 @@ def test_the_json_is_the_stored_data(make_server: ServerFactory) -> None:
     assert listed["pending"] == 0
 
 
-def test_the_page_shows_hostile_text_escaped(make_server: ServerFactory) -> None:
-    wallet = make_server(two_origins())
+def test_the_page_shows_hostile_text_escaped(
+    make_in_process_server: InProcessServerFactory,
+) -> None:
+    wallet = make_in_process_server(two_origins())
     connect(wallet, ALLOWED_ORIGIN)
     store(wallet, hostile_credential(), ALLOWED_ORIGIN)
 
@@ -418,9 +420,9 @@ def test_the_wallet_state_answers_304_until_it_changes(wallet: Server) -> None:
 
 
 def test_with_encryption_at_rest_the_page_decrypts_with_the_configured_key(
-    make_server: ServerFactory,
+    make_in_process_server: InProcessServerFactory,
 ) -> None:
-    wallet = make_server({"storage": {"encryption_key": KEY_A}})
+    wallet = make_in_process_server({"storage": {"encryption_key": KEY_A}})
     connect(wallet, ALLOWED_ORIGIN)
     store(wallet, unsigned_credential("sealed"), ALLOWED_ORIGIN)
 
@@ -434,8 +436,8 @@ def test_with_encryption_at_rest_the_page_decrypts_with_the_configured_key(
     assert "sealed-metadata-note" in page
 
 
-def test_get_slash_names_the_wallet_page(shared_server: Server) -> None:
-    answered = shared_server.get("/")
+def test_get_slash_names_the_wallet_page(shared_in_process_server: Server) -> None:
+    answered = shared_in_process_server.get("/")
 
     assert answered.status == 405
     assert answered.headers["Allow"] == "OPTIONS, POST"
@@ -446,43 +448,55 @@ WALLET_PATHS = ["/wallet", "/wallet.json", "/static/wallet.js"]
 
 
 @pytest.mark.parametrize("path", WALLET_PATHS)
-def test_the_wallet_page_is_for_loopback_host_names_only(shared_server: Server, path: str) -> None:
+def test_the_wallet_page_is_for_loopback_host_names_only(
+    shared_in_process_server: Server, path: str
+) -> None:
     for host in ("evil.example", "evil.example:8787", "192.0.2.7"):
-        refused = shared_server.get(path, headers={"Host": host})
+        refused = shared_in_process_server.get(path, headers={"Host": host})
         assert refused.status == 403
         assert b"token" not in refused.body
-    for host in ("localhost", f"127.0.0.1:{shared_server.port}", "[::1]:8787"):
-        assert shared_server.get(path, headers={"Host": host}).status == 200
+    for host in ("localhost", f"127.0.0.1:{shared_in_process_server.port}", "[::1]:8787"):
+        assert shared_in_process_server.get(path, headers={"Host": host}).status == 200
 
 
 @pytest.mark.parametrize("path", WALLET_PATHS)
-def test_the_wallet_page_carries_no_cors_headers(shared_server: Server, path: str) -> None:
+def test_the_wallet_page_carries_no_cors_headers(
+    shared_in_process_server: Server, path: str
+) -> None:
     origin = {"Origin": ALLOWED_ORIGIN}
-    assert cors_headers(shared_server.get("/healthz", headers=origin))  # the origin is allowed
+    assert cors_headers(
+        shared_in_process_server.get("/healthz", headers=origin)
+    )  # the origin is allowed
 
     for answered in (
-        shared_server.get(path, headers=origin),
-        shared_server.get(path, headers={**origin, "Host": "evil.example"}),
-        shared_server.request("PUT", path, headers=origin),
-        post_form(shared_server, "/wallet/disconnect", {"origin": ALLOWED_ORIGIN}, origin),
+        shared_in_process_server.get(path, headers=origin),
+        shared_in_process_server.get(path, headers={**origin, "Host": "evil.example"}),
+        shared_in_process_server.request("PUT", path, headers=origin),
+        post_form(
+            shared_in_process_server, "/wallet/disconnect", {"origin": ALLOWED_ORIGIN}, origin
+        ),
     ):
         assert answered.status in (200, 403, 405)
         assert cors_headers(answered) == {}
 
 
 @pytest.mark.parametrize("path", ["/wallet", "/wallet.json"])
-def test_other_origins_cannot_read_the_wallet_page(shared_server: Server, path: str) -> None:
-    read = shared_server.get(path, headers={"Origin": ALLOWED_ORIGIN})
+def test_other_origins_cannot_read_the_wallet_page(
+    shared_in_process_server: Server, path: str
+) -> None:
+    read = shared_in_process_server.get(path, headers={"Origin": ALLOWED_ORIGIN})
 
     assert read.status == 403
     assert b"token" not in read.body
 
 
-def test_the_wallet_page_is_refused_to_a_non_loopback_client(make_server: ServerFactory) -> None:
+def test_the_wallet_page_is_refused_to_a_non_loopback_client(
+    make_in_process_server: InProcessServerFactory,
+) -> None:
     address = non_loopback_address()
     if address is None:
         pytest.skip("this machine has no non-loopback IPv4 address")
-    server = make_server(two_origins(), host="0.0.0.0")
+    server = make_in_process_server(two_origins(), host="0.0.0.0")
     remote = Server(server.workdir, server.settings, host=address, port=server.port)
 
     assert remote.get("/healthz").status == 200
@@ -536,9 +550,11 @@ def test_refused_posts_are_403_and_change_nothing(
     assert stored_ids(wallet) == [newest]
 
 
-def test_a_token_from_another_server_process_is_refused(make_server: ServerFactory) -> None:
-    holding = make_server(two_origins())
-    other = make_server(two_origins())
+def test_a_token_from_another_server_process_is_refused(
+    make_in_process_server: InProcessServerFactory,
+) -> None:
+    holding = make_in_process_server(two_origins())
+    other = make_in_process_server(two_origins())
     connect(holding, ALLOWED_ORIGIN)
 
     refused = post_form(
@@ -605,8 +621,10 @@ def test_disconnecting_an_origin_that_is_not_connected_says_so(wallet: Server) -
     assert wallet.call("mina_accounts")["result"] == [ACCOUNT]
 
 
-def test_the_page_counts_pending_approvals(make_server: ServerFactory, caller: Caller) -> None:
-    wallet = make_server(prompt_settings())
+def test_the_page_counts_pending_approvals(
+    make_in_process_server: InProcessServerFactory, caller: Caller
+) -> None:
+    wallet = make_in_process_server(prompt_settings())
     waiting = caller.call(wallet, CONNECT)
     (entry,) = wait_for_pending(wallet)
 
