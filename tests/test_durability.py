@@ -105,7 +105,8 @@ async def concurrent_stores(url: str, count: int) -> list[Any]:
 
 
 @pytest.mark.slow
-def test_a_thousand_concurrent_stores_all_succeed_once(server: Server) -> None:
+def test_a_thousand_concurrent_stores_all_succeed_once(in_process_server: Server) -> None:
+    server = in_process_server
     server.call("mina_requestAccounts")
     answers = asyncio.run(concurrent_stores(f"http://{server.host}:{server.port}/", 1000))
     assert all("result" in answer for answer in answers), [a for a in answers if "error" in a][:3]
@@ -123,8 +124,11 @@ def test_a_thousand_concurrent_stores_all_succeed_once(server: Server) -> None:
 
 
 @sqlite_only
-def test_the_write_ahead_log_starts_over_while_stores_keep_coming(server: Server) -> None:
+def test_the_write_ahead_log_starts_over_while_stores_keep_coming(
+    in_process_server: Server,
+) -> None:
     """Checkpoints run beside the writer, not in its commits; the WAL must still restart."""
+    server = in_process_server
     server.call("mina_requestAccounts")
     wal = Path(server.database_url.removeprefix("sqlite+aiosqlite:///") + "-wal")
     for index in range(400):

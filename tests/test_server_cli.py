@@ -87,7 +87,8 @@ def test_migrate_creates_the_schema(tmp_path: Path) -> None:
     assert {"credentials", "connections", "alembic_version"} <= tables
 
 
-def test_credentials_show_and_delete_unknown_id(server: Server) -> None:
+def test_credentials_show_and_delete_unknown_id(in_process_server: Server) -> None:
+    server = in_process_server
     for action in ("show", "delete"):
         result = server.cli("credentials", action, "999")
         assert result.returncode == 1
