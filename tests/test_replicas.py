@@ -219,9 +219,9 @@ def test_replicas_starting_together_on_an_empty_database_migrate_once(
 
 @postgres_only
 def test_healthz_is_503_while_the_database_is_gone_and_recovers(
-    postgres: PostgresCluster, make_server: ServerFactory
+    postgres: PostgresCluster, in_process_server: Server
 ) -> None:
-    server = make_server()
+    server = in_process_server
     assert server.get("/healthz").status == 200
     assert server.call("mina_requestAccounts")["result"] == [OWNER]
     database = server.database_url.rsplit("/", 1)[1]
@@ -242,9 +242,9 @@ def test_healthz_is_503_while_the_database_is_gone_and_recovers(
 
 @postgres_only
 def test_connections_the_database_drops_are_replaced_without_an_error(
-    postgres: PostgresCluster, make_server: ServerFactory
+    postgres: PostgresCluster, in_process_server: Server
 ) -> None:
-    server = make_server()
+    server = in_process_server
     assert server.call("mina_requestAccounts")["result"] == [OWNER]
     assert store(server, unsigned_credential("before"))["result"]
     database = server.database_url.rsplit("/", 1)[1]
