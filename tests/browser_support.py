@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 CHROMIUM_VARIABLE = "WALLET_RPC_TEST_CHROMIUM"
 TURNED_OFF = "none"
@@ -116,6 +116,26 @@ def launch_chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+def new_page(
+    browser: Browser,
+    *,
+    width: int,
+    height: int,
+    javascript: bool = True,
+    light: bool = False,
+    timeout_ms: float | None = None,
+) -> Page:
+    """A page in a context of its own (close it with `page.context.close()`)."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height},
+        color_scheme="light" if light else None,
+        java_script_enabled=javascript,
+    )
+    if timeout_ms is not None:
+        context.set_default_timeout(timeout_ms)
+    return context.new_page()
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

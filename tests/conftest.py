@@ -4,13 +4,13 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import pytest
 from hypothesis import settings
 
 from tests.approval_support import Caller
-from tests.browser_support import skip_without_chromium
+from tests.browser_support import launch_chromium, skip_without_chromium
 from tests.databases import (
     POSTGRES_URL_VARIABLE,
     SKIP_REASON,
@@ -19,6 +19,11 @@ from tests.databases import (
 )
 from tests.in_process import InProcessServer
 from tests.support import Server, merge
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+ServerT = TypeVar("ServerT", bound=Server)
 
 ServerFactory = Callable[..., Server]
 InProcessServerFactory = Callable[..., InProcessServer]
@@ -141,17 +146,27 @@ def in_process_server(make_in_process_server: InProcessServerFactory) -> InProce
     return make_in_process_server()
 
 
+@contextmanager
+def _shared(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    kind: type[ServerT],
+) -> Iterator[ServerT]:
+    workdir = tmp_path_factory.mktemp("shared")
+    with fresh_database(request, request.param, workdir) as url:
+        server = kind(workdir, base_settings(url))
+        server.start()
+        yield server
+        server.stop()
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def shared_in_process_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[InProcessServer]:
     """One server in this process for a module of tests that do not depend on what is stored."""
-    workdir = tmp_path_factory.mktemp("shared")
-    with fresh_database(request, request.param, workdir) as url:
-        server = InProcessServer(workdir, base_settings(url))
-        server.start()
+    with _shared(request, tmp_path_factory, InProcessServer) as server:
         yield server
-        server.stop()
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -159,12 +174,15 @@ def shared_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     """One server for a whole module of tests that do not depend on what is stored."""
-    workdir = tmp_path_factory.mktemp("shared")
-    with fresh_database(request, request.param, workdir) as url:
-        server = Server(workdir, base_settings(url))
-        server.start()
+    with _shared(request, tmp_path_factory, Server) as server:
         yield server
-        server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Chromium for a module's browser tests (skipped, with the reason, where none is found)."""
+    with launch_chromium() as launched:
+        yield launched
 
 
 def _backend_of(report: pytest.TestReport) -> str | None:

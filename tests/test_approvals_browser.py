@@ -32,7 +32,7 @@ from tests.approval_support import (
     stored_by_cli,
     wait_for_pending,
 )
-from tests.browser_support import StaticSite, launch_chromium, serve_directory
+from tests.browser_support import StaticSite, new_page, serve_directory
 from tests.conftest import InProcessServerFactory
 from tests.support import ALLOWED_ORIGIN, Server, seed_credential
 
@@ -42,25 +42,15 @@ WAIT_MS = WAIT_SECONDS * 1000
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launch_chromium() as launched:
-        yield launched
-
-
-def new_page(browser: Browser, *, javascript: bool = True) -> Page:
-    context = browser.new_context(
-        viewport={"width": 960, "height": 900},
-        color_scheme="light",
-        java_script_enabled=javascript,
+def approval_page(browser: Browser, *, javascript: bool = True) -> Page:
+    return new_page(
+        browser, width=960, height=900, javascript=javascript, light=True, timeout_ms=WAIT_MS
     )
-    context.set_default_timeout(WAIT_MS)
-    return context.new_page()
 
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    opened = new_page(browser)
+    opened = approval_page(browser)
     yield opened
     opened.context.close()
 
@@ -149,7 +139,7 @@ def test_a_request_that_leaves_disappears_from_the_open_page(
 def test_without_javascript_the_page_refreshes_and_decides(
     browser: Browser, wallet: Server, caller: Caller
 ) -> None:
-    page = new_page(browser, javascript=False)
+    page = approval_page(browser, javascript=False)
     try:
         page.goto(approvals_url(wallet))
         assert "Nothing is waiting." in page.inner_text("main")
@@ -195,7 +185,7 @@ def test_a_dapp_and_the_approval_page_in_one_browser(
     browser: Browser, page: Page, dapp_wallet: Server, site: StaticSite
 ) -> None:
     """The whole flow: a dApp tab asks through window.mina, the person approves in another tab."""
-    dapp = new_page(browser)
+    dapp = approval_page(browser)
     try:
         dapp.goto(dapp_page(site, dapp_wallet))
         dapp.wait_for_function("window.mina !== undefined")

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Frame, Page, Request
 
-from tests.browser_support import StaticSite, launch_chromium, serve_directory
+from tests.browser_support import StaticSite, new_page, serve_directory
 from tests.conftest import InProcessServerFactory
 from tests.support import REPO, Server, seed_credential
 
@@ -68,17 +68,11 @@ def foreign_site(site_root: Path) -> Iterator[StaticSite]:
     served.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launch_chromium() as launched:
-        yield launched
-
-
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 900, "height": 1000})
-    yield context.new_page()
-    context.close()
+    opened = new_page(browser, width=900, height=1000)
+    yield opened
+    opened.context.close()
 
 
 def wallet_settings(site: StaticSite, **approval: str) -> dict[str, dict[str, Any]]:

@@ -29,7 +29,7 @@ from tests.approval_support import (
     prompt_settings,
     wait_for_pending,
 )
-from tests.browser_support import launch_chromium
+from tests.browser_support import new_page
 from tests.conftest import InProcessServerFactory
 from tests.operations_support import KEY_A, unsigned_credential
 from tests.page_support import (
@@ -112,32 +112,22 @@ def post_form(
 # --- in Chromium -------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with launch_chromium() as launched:
-        yield launched
-
-
-def new_page(browser: Browser, *, javascript: bool = True, width: int = 1100) -> Page:
-    context = browser.new_context(
-        viewport={"width": width, "height": 900},
-        color_scheme="light",
-        java_script_enabled=javascript,
+def wallet_page(browser: Browser, *, javascript: bool = True, width: int = 1100) -> Page:
+    return new_page(
+        browser, width=width, height=900, javascript=javascript, light=True, timeout_ms=WAIT_MS
     )
-    context.set_default_timeout(WAIT_MS)
-    return context.new_page()
 
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    opened = new_page(browser)
+    opened = wallet_page(browser)
     yield opened
     opened.context.close()
 
 
 @pytest.fixture
 def no_js_page(browser: Browser) -> Iterator[Page]:
-    opened = new_page(browser, javascript=False)
+    opened = wallet_page(browser, javascript=False)
     yield opened
     opened.context.close()
 
@@ -349,7 +339,7 @@ def test_hostile_text_is_shown_escaped_and_runs_nothing(page: Page, wallet: Serv
 @pytest.mark.browser
 def test_the_page_is_readable_on_a_phone(browser: Browser, wallet: Server) -> None:
     fill_two_origins(wallet)
-    page = new_page(browser, width=360)
+    page = wallet_page(browser, width=360)
     try:
         page.goto(wallet_url(wallet))
         overflow = page.evaluate(
