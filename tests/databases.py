@@ -50,6 +50,7 @@ class PostgresCluster:
         self._run_id = f"{os.getpid()}_{secrets.token_hex(3)}"
         self._serial = 0
         self.template: str | None = None
+        self._copy_clause = ""
 
     def url_of(self, database: str) -> str:
         """The wallet-rpc `database.url` of one database on this server."""
@@ -93,6 +94,11 @@ class PostgresCluster:
     def prepare_template(self) -> None:
         """One database migrated to head, which every test's database copies."""
         self.drop_abandoned()
+        # A file copy of the small template costs a tenth of the CPU of PostgreSQL
+        # 15's default strategy, which writes every page of it to the WAL.
+        (version,) = self.execute("SHOW server_version_num")[0]
+        if int(version) >= 150000:
+            self._copy_clause = " STRATEGY FILE_COPY"
         template = self._new_name("template")
         self.execute(f'CREATE DATABASE "{template}"')
         database = Database(self.url_of(template))
@@ -110,7 +116,7 @@ class PostgresCluster:
         name = self._new_name("db")
         if migrated:
             assert self.template is not None
-            self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+            self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"{self._copy_clause}')
         else:
             self.execute(f'CREATE DATABASE "{name}"')
         return name
