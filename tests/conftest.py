@@ -48,6 +48,13 @@ BACKENDS = [
 postgres_only = pytest.mark.parametrize("database_url", BACKENDS[1:], indirect=True)
 # For a test about SQLite's files: its server fixtures use only that backend.
 sqlite_only = pytest.mark.parametrize("database_url", BACKENDS[:1], indirect=True)
+# For a test of what Chromium does with a page: the page's script and layout are the
+# same whatever the backend, and what a page reads and writes through each backend
+# is tested over HTTP on both. Its server fixtures use SQLite.
+page_in_browser = sqlite_only
+# For a test of a request refused by the peer it comes from, before the store is
+# asked: the backend cannot change the answer. Its server fixtures use SQLite.
+refused_by_peer = sqlite_only
 
 
 def base_settings(database_url: str) -> dict[str, dict[str, Any]]:

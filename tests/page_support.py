@@ -1,4 +1,4 @@
-"""What the pages' tests share: a credential full of hostile text, and how it must look."""
+"""What the pages' tests share: hostile text and how it must look, and the posts a form refuses."""
 
 from __future__ import annotations
 
@@ -44,3 +44,16 @@ def cors_headers(response: Response) -> dict[str, str]:
         for name, value in response.headers.items()
         if name.lower().startswith("access-control-")
     }
+
+
+# Form posts both loopback pages refuse with 403 (http/loopback.py), as
+# (case, extra headers, token): None for the token means the page's own.
+REFUSED_FORM_POSTS: list[tuple[str, dict[str, str], str | None]] = [
+    ("origin-of-a-dapp", {"Origin": "http://localhost:5173"}, None),
+    ("opaque-origin", {"Origin": "null"}, None),
+    ("cross-site-fetch", {"Sec-Fetch-Site": "cross-site"}, None),
+    ("same-site-fetch", {"Sec-Fetch-Site": "same-site"}, None),
+    ("no-token", {}, ""),
+    ("wrong-token", {}, "not-the-token"),
+    ("non-ascii-token", {}, "jeton-é"),
+]

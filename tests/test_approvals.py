@@ -27,7 +27,8 @@ from tests.approval_support import (
     wait_for_pending,
     wait_until_nothing_pending,
 )
-from tests.conftest import InProcessServerFactory, ServerFactory
+from tests.conftest import InProcessServerFactory, ServerFactory, refused_by_peer
+from tests.page_support import REFUSED_FORM_POSTS
 from tests.support import ALLOWED_ORIGIN, Server, non_loopback_address, seed_credential
 
 
@@ -100,13 +101,10 @@ def test_page_lists_a_pending_store_readably(prompt_server: Server, caller: Call
     assert answer(waiting)["error"]["code"] == 1002
 
 
-def test_cli_lists_approves_and_the_call_stores(make_server: ServerFactory, caller: Caller) -> None:
-    # A server and CLI processes of their own: a decision made in another process
-    # reaches the process where the request waits.
-    prompt_server = make_server(prompt_settings())
+def test_cli_lists_approves_and_the_call_stores(prompt_server: Server, caller: Caller) -> None:
     entry, waiting = pending_store(prompt_server, caller)
 
-    listed = prompt_server.cli("approvals", "list", "--json")
+    listed = prompt_server.cli_here("approvals", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     (shown,) = json.loads(listed.stdout)["pending"]
     assert shown["id"] == entry["id"]
@@ -116,10 +114,12 @@ def test_cli_lists_approves_and_the_call_stores(make_server: ServerFactory, call
     readable = {value["name"]: value for value in shown["readable"]["data"]}
     assert readable["birthDate"]["text"] == "-215913411073"
     assert readable["expiresAt"]["note"] == "2026-04-26 05:45:33 UTC"
-    text_listing = prompt_server.cli("approvals", "list")
+    text_listing = prompt_server.cli_here("approvals", "list")
     assert entry["id"] in text_listing.stdout
     assert "birthDate: -215913411073  [Int64]" in text_listing.stdout
 
+    # A CLI process of its own: a decision made in another process reaches the
+    # process where the request waits.
     approved = prompt_server.cli("approvals", "approve", str(entry["id"]))
 
     assert approved.returncode == 0, approved.stderr
@@ -128,7 +128,7 @@ def test_cli_lists_approves_and_the_call_stores(make_server: ServerFactory, call
     assert "error" not in reply, reply
     assert json.loads(reply["result"]["credential"]) == seed_credential()
     assert len(prompt_server.stored()) == 1
-    after = prompt_server.cli("approvals", "list", "--json")
+    after = prompt_server.cli_here("approvals", "list", "--json")
     assert json.loads(after.stdout) == {"pending": []}
 
 
@@ -294,65 +294,27 @@ def test_several_requests_wait_and_are_decided_independently(
 # --- the page's protections -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [
-        pytest.param({"Origin": "http://localhost:5173"}, id="origin-of-a-dapp"),
-        pytest.param({"Origin": "null"}, id="opaque-origin"),
-        pytest.param({"Sec-Fetch-Site": "cross-site"}, id="cross-site-fetch"),
-        pytest.param({"Sec-Fetch-Site": "same-site"}, id="same-site-fetch"),
-    ],
-)
-def test_decisions_from_other_sites_are_refused(
-    prompt_server: Server, caller: Caller, headers: dict[str, str]
+# Each refusal is checked against one waiting request, which must still be
+# waiting after every one of them; then the page's own decision goes through.
+def test_decisions_from_other_sites_or_without_the_token_are_refused(
+    make_in_process_server: InProcessServerFactory, caller: Caller
 ) -> None:
-    waiting = caller.call(prompt_server, CONNECT)
-    (entry,) = wait_for_pending(prompt_server)
-
-    refused = post_decision(prompt_server, entry["id"], "approve", ALLOWED_ORIGIN, headers=headers)
-
-    assert refused.status == 403
-    assert pending(prompt_server) == [entry]
-    own_origin = {
-        "Origin": f"http://127.0.0.1:{prompt_server.port}",
-        "Sec-Fetch-Site": "same-origin",
-    }
-    accepted = post_decision(
-        prompt_server, entry["id"], "reject", ALLOWED_ORIGIN, headers=own_origin
-    )
-    assert accepted.status == 303
-    assert error_of(answer(waiting)) == REJECTED
-
-
-@pytest.mark.parametrize("token", ["", "not-the-token", "jeton-é"])
-def test_a_decision_without_the_page_token_is_refused(
-    prompt_server: Server, caller: Caller, token: str
-) -> None:
-    waiting = caller.call(prompt_server, CONNECT)
-    (entry,) = wait_for_pending(prompt_server)
-
-    refused = post_decision(prompt_server, entry["id"], "approve", ALLOWED_ORIGIN, token=token)
-
-    assert refused.status == 403
-    assert pending(prompt_server) == [entry]
-    post_decision(prompt_server, entry["id"], "reject", ALLOWED_ORIGIN)
-    assert error_of(answer(waiting)) == REJECTED
-
-
-def test_a_token_from_another_server_process_is_refused(
-    make_server: ServerFactory, caller: Caller
-) -> None:
-    holding = make_server(prompt_settings())
-    other = make_server(prompt_settings())
+    holding = make_in_process_server(prompt_settings())
+    other = make_in_process_server(prompt_settings())
     waiting = caller.call(holding, CONNECT)
     (entry,) = wait_for_pending(holding)
+    cases = [*REFUSED_FORM_POSTS, ("token-of-another-server", {}, form_token(other))]
 
-    refused = post_decision(
-        holding, entry["id"], "approve", ALLOWED_ORIGIN, token=form_token(other)
-    )
+    for case, headers, token in cases:
+        refused = post_decision(
+            holding, entry["id"], "approve", ALLOWED_ORIGIN, headers=headers, token=token
+        )
+        assert refused.status == 403, case
+        assert pending(holding) == [entry], case
 
-    assert refused.status == 403
-    post_decision(holding, entry["id"], "reject", ALLOWED_ORIGIN)
+    own_origin = {"Origin": f"http://127.0.0.1:{holding.port}", "Sec-Fetch-Site": "same-origin"}
+    accepted = post_decision(holding, entry["id"], "reject", ALLOWED_ORIGIN, headers=own_origin)
+    assert accepted.status == 303
     assert error_of(answer(waiting)) == REJECTED
 
 
@@ -439,6 +401,7 @@ def test_the_page_in_auto_mode_says_nothing_waits(shared_in_process_server: Serv
     assert "Nothing is waiting." in page
 
 
+@refused_by_peer
 def test_the_page_is_refused_to_a_non_loopback_client(
     make_in_process_server: InProcessServerFactory,
 ) -> None:

@@ -33,10 +33,10 @@ from tests.approval_support import (
     wait_for_pending,
 )
 from tests.browser_support import StaticSite, new_page, serve_directory
-from tests.conftest import InProcessServerFactory
+from tests.conftest import InProcessServerFactory, page_in_browser
 from tests.support import ALLOWED_ORIGIN, Server, seed_credential
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, page_in_browser]
 
 WAIT_MS = WAIT_SECONDS * 1000
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -30,11 +30,12 @@ from tests.approval_support import (
     wait_for_pending,
 )
 from tests.browser_support import new_page
-from tests.conftest import InProcessServerFactory
+from tests.conftest import InProcessServerFactory, page_in_browser, refused_by_peer
 from tests.operations_support import KEY_A, unsigned_credential
 from tests.page_support import (
     HOSTILE_NAME,
     HOSTILE_VALUE,
+    REFUSED_FORM_POSTS,
     assert_shown_escaped,
     cors_headers,
     hostile_credential,
@@ -141,6 +142,7 @@ def save_screenshot(page: Page, tmp_path: Path, name: str) -> None:
 
 
 @pytest.mark.browser
+@page_in_browser
 def test_the_page_lists_what_two_origins_stored(page: Page, wallet: Server, tmp_path: Path) -> None:
     page.goto(wallet_url(wallet))
     assert "No credential is stored." in page.inner_text("#credentials")
@@ -189,6 +191,7 @@ def test_the_page_lists_what_two_origins_stored(page: Page, wallet: Server, tmp_
 
 
 @pytest.mark.browser
+@page_in_browser
 def test_disconnect_forgets_the_origin_in_one_click(page: Page, wallet: Server) -> None:
     fill_two_origins(wallet)
     page.goto(wallet_url(wallet))
@@ -213,6 +216,7 @@ def test_disconnect_forgets_the_origin_in_one_click(page: Page, wallet: Server) 
 
 
 @pytest.mark.browser
+@page_in_browser
 def test_delete_asks_first_and_does_what_the_answer_says(page: Page, wallet: Server) -> None:
     fill_two_origins(wallet)
     newest, oldest = stored_ids(wallet)
@@ -250,6 +254,7 @@ def test_delete_asks_first_and_does_what_the_answer_says(page: Page, wallet: Ser
 
 
 @pytest.mark.browser
+@page_in_browser
 def test_changes_appear_without_a_reload(page: Page, wallet: Server, caller: Caller) -> None:
     connect(wallet, ALLOWED_ORIGIN)
     page.goto(wallet_url(wallet))
@@ -266,6 +271,7 @@ def test_changes_appear_without_a_reload(page: Page, wallet: Server, caller: Cal
 
 
 @pytest.mark.browser
+@page_in_browser
 def test_pending_approvals_are_counted_live(
     page: Page, make_in_process_server: InProcessServerFactory, caller: Caller
 ) -> None:
@@ -281,6 +287,7 @@ def test_pending_approvals_are_counted_live(
 
 
 @pytest.mark.browser
+@page_in_browser
 def test_without_javascript_reloading_shows_changes_and_delete_confirms_on_the_page(
     no_js_page: Page, wallet: Server
 ) -> None:
@@ -319,6 +326,7 @@ def test_without_javascript_reloading_shows_changes_and_delete_confirms_on_the_p
 
 
 @pytest.mark.browser
+@page_in_browser
 def test_hostile_text_is_shown_escaped_and_runs_nothing(page: Page, wallet: Server) -> None:
     connect(wallet, ALLOWED_ORIGIN)
     store(wallet, hostile_credential(), ALLOWED_ORIGIN)
@@ -337,6 +345,7 @@ def test_hostile_text_is_shown_escaped_and_runs_nothing(page: Page, wallet: Serv
 
 
 @pytest.mark.browser
+@page_in_browser
 def test_the_page_is_readable_on_a_phone(browser: Browser, wallet: Server) -> None:
     fill_two_origins(wallet)
     page = wallet_page(browser, width=360)
@@ -480,6 +489,7 @@ def test_other_origins_cannot_read_the_wallet_page(
     assert b"token" not in read.body
 
 
+@refused_by_peer
 def test_the_wallet_page_is_refused_to_a_non_loopback_client(
     make_in_process_server: InProcessServerFactory,
 ) -> None:
@@ -497,62 +507,40 @@ def test_the_wallet_page_is_refused_to_a_non_loopback_client(
     assert remote.request("POST", "/wallet/disconnect", b"").status == 403
 
 
-REFUSED_POSTS = [
-    pytest.param({"Origin": "http://localhost:5173"}, None, id="origin-of-a-dapp"),
-    pytest.param({"Origin": "null"}, None, id="opaque-origin"),
-    pytest.param({"Sec-Fetch-Site": "cross-site"}, None, id="cross-site-fetch"),
-    pytest.param({"Sec-Fetch-Site": "same-site"}, None, id="same-site-fetch"),
-    pytest.param({}, "", id="no-token"),
-    pytest.param({}, "not-the-token", id="wrong-token"),
-    pytest.param({}, "jeton-é", id="non-ascii-token"),
-]
-
-
-@pytest.mark.parametrize(("headers", "token"), REFUSED_POSTS)
 def test_refused_posts_are_403_and_change_nothing(
-    wallet: Server, headers: dict[str, str], token: str | None
-) -> None:
-    fill_two_origins(wallet)
-    newest, oldest = stored_ids(wallet)
-    given = form_token(wallet) if token is None else token
-    before = state(wallet)
-
-    disconnect = post_form(
-        wallet, "/wallet/disconnect", {"token": given, "origin": ALLOWED_ORIGIN}, headers
-    )
-    delete = post_form(
-        wallet,
-        f"/wallet/credentials/{oldest}/delete",
-        {"token": given, "confirmed": "yes"},
-        headers,
-    )
-
-    assert (disconnect.status, delete.status) == (403, 403)
-    assert state(wallet) == before
-    own = {"Origin": f"http://127.0.0.1:{wallet.port}", "Sec-Fetch-Site": "same-origin"}
-    accepted = post_form(
-        wallet,
-        f"/wallet/credentials/{oldest}/delete",
-        {"token": form_token(wallet), "confirmed": "yes"},
-        own,
-    )
-    assert accepted.status == 303
-    assert stored_ids(wallet) == [newest]
-
-
-def test_a_token_from_another_server_process_is_refused(
     make_in_process_server: InProcessServerFactory,
 ) -> None:
-    holding = make_in_process_server(two_origins())
+    wallet = make_in_process_server(two_origins())
     other = make_in_process_server(two_origins())
-    connect(holding, ALLOWED_ORIGIN)
+    fill_two_origins(wallet)
+    newest, oldest = stored_ids(wallet)
+    before = state(wallet)
+    cases = [*REFUSED_FORM_POSTS, ("token-of-another-server", {}, form_token(other))]
 
-    refused = post_form(
-        holding, "/wallet/disconnect", {"token": form_token(other), "origin": ALLOWED_ORIGIN}
-    )
+    for case, headers, token in cases:
+        given = form_token(wallet) if token is None else token
+        disconnect = post_form(
+            wallet, "/wallet/disconnect", {"token": given, "origin": ALLOWED_ORIGIN}, headers
+        )
+        delete = post_form(
+            wallet,
+            f"/wallet/credentials/{oldest}/delete",
+            {"token": given, "confirmed": "yes"},
+            headers,
+        )
+        assert (disconnect.status, delete.status) == (403, 403), case
+        assert state(wallet) == before, case
 
-    assert refused.status == 403
-    assert holding.call("mina_accounts")["result"] == [ACCOUNT]
+    own = {"Origin": f"http://127.0.0.1:{wallet.port}", "Sec-Fetch-Site": "same-origin"}
+    fields = {"token": form_token(wallet), "confirmed": "yes"}
+    deleted = post_form(wallet, f"/wallet/credentials/{oldest}/delete", fields, own)
+    assert deleted.status == 303
+    assert stored_ids(wallet) == [newest]
+    fields = {"token": form_token(wallet), "origin": ALLOWED_ORIGIN}
+    disconnected = post_form(wallet, "/wallet/disconnect", fields, own)
+    assert disconnected.status == 303
+    assert wallet.call("mina_accounts", origin=ALLOWED_ORIGIN)["result"] == []
+    assert wallet.call("mina_accounts", origin=OTHER_ORIGIN)["result"] == [ACCOUNT]
 
 
 def test_delete_without_confirmation_leads_to_the_confirmation_step(wallet: Server) -> None:
