@@ -79,7 +79,7 @@ def postgres() -> Iterator[PostgresCluster]:
 
 @contextmanager
 def fresh_database(request: pytest.FixtureRequest, backend: str, directory: Path) -> Iterator[str]:
-    """A migrated, empty database of this backend; a PostgreSQL one is dropped afterwards."""
+    """A migrated, empty database of this backend; a PostgreSQL one is emptied for reuse after."""
     if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{directory / 'wallet.db'}"
         return
@@ -88,7 +88,7 @@ def fresh_database(request: pytest.FixtureRequest, backend: str, directory: Path
     try:
         yield cluster.url_of(name)
     finally:
-        cluster.drop_database(name)
+        cluster.release_database(name)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -2,7 +2,10 @@
 
 WALLET_RPC_TEST_POSTGRES_URL names a PostgreSQL database whose role may
 create databases (`.ci/run` sets one up). The suite migrates one template
-database per run and gives each test a fresh copy of it, dropped afterwards.
+database per run and gives each test a fresh copy of it. A copy a test is done
+with is emptied and given to the next test if its schema is still the
+template's, and dropped otherwise: emptying a few tables costs a small part of
+creating a database.
 """
 
 from __future__ import annotations
@@ -24,6 +27,23 @@ from wallet_rpc.storage.database import Database
 POSTGRES_URL_VARIABLE = "WALLET_RPC_TEST_POSTGRES_URL"
 SKIP_REASON = f"PostgreSQL not configured: set {POSTGRES_URL_VARIABLE} (.ci/run does)"
 DATABASE_PREFIX = "wallet_rpc_test_"
+# What a database must still have to be emptied and reused: the template's
+# revision, columns and indexes.
+SCHEMA_FINGERPRINT = """
+SELECT concat_ws(
+    '|',
+    (SELECT string_agg(version_num, ',') FROM alembic_version),
+    (SELECT string_agg(table_name || '.' || column_name || ':' || data_type, ','
+                       ORDER BY table_name, ordinal_position)
+     FROM information_schema.columns WHERE table_schema = 'public'),
+    (SELECT string_agg(indexdef, ',' ORDER BY indexdef) FROM pg_indexes
+     WHERE schemaname = 'public')
+)
+"""
+OTHER_SESSIONS = """
+SELECT count(*) FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid()
+"""
 
 T = TypeVar("T")
 
@@ -51,6 +71,8 @@ class PostgresCluster:
         self._serial = 0
         self.template: str | None = None
         self._copy_clause = ""
+        self._template_schema = ""
+        self._emptied: list[str] = []
 
     def url_of(self, database: str) -> str:
         """The wallet-rpc `database.url` of one database on this server."""
@@ -111,8 +133,11 @@ class PostgresCluster:
 
         run_async(migrate)
         self.template = template
+        self._template_schema = self.execute(SCHEMA_FINGERPRINT, database=template)[0][0]
 
     def create_database(self, *, migrated: bool = True) -> str:
+        if migrated and self._emptied:
+            return self._emptied.pop()
         name = self._new_name("db")
         if migrated:
             assert self.template is not None
@@ -121,11 +146,46 @@ class PostgresCluster:
             self.execute(f'CREATE DATABASE "{name}"')
         return name
 
+    def release_database(self, name: str) -> None:
+        """A test is done with a migrated database: keep it, emptied, or drop it."""
+        if self._empty_if_as_migrated(name):
+            self._emptied.append(name)
+        else:
+            self.drop_database(name)
+
+    def _empty_if_as_migrated(self, name: str) -> bool:
+        """Empty every table if no one else is connected and the schema is the template's."""
+
+        async def run() -> bool:
+            connection = await asyncpg.connect(self._dsn(name), timeout=10)
+            try:
+                await connection.execute("SET lock_timeout = '2s'")
+                if await connection.fetchval(OTHER_SESSIONS) != 0:
+                    return False
+                if await connection.fetchval(SCHEMA_FINGERPRINT) != self._template_schema:
+                    return False
+                tables = await connection.fetch(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                    " AND tablename <> 'alembic_version'"
+                )
+                listed = ", ".join(f'"{table}"' for (table,) in tables)
+                await connection.execute(f"TRUNCATE {listed} RESTART IDENTITY")
+                return True
+            finally:
+                await connection.close()
+
+        try:
+            return run_async(run)
+        except (OSError, asyncpg.PostgresError):
+            return False
+
     def drop_database(self, name: str) -> None:
         # FORCE: a server a test left running (or killed) may still hold connections.
         self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def close(self) -> None:
+        while self._emptied:
+            self.drop_database(self._emptied.pop())
         if self.template is not None:
             self.drop_database(self.template)
             self.template = None
