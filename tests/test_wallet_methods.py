@@ -154,27 +154,31 @@ def test_connection_survives_a_restart(in_process_server: Server) -> None:
         {"credential": {**seed_credential(), "unknown": 1}},
     ],
 )
-def test_bad_params_get_20003_and_store_nothing(in_process_server: Server, params: Any) -> None:
-    in_process_server.call("mina_requestAccounts")
-    answer = in_process_server.call("mina_storePrivateCredential", params)
+# The module's shared server stores nothing: every store sent to it is refused.
+def test_bad_params_get_20003_and_store_nothing(
+    shared_in_process_server: Server, params: Any
+) -> None:
+    shared_in_process_server.call("mina_requestAccounts")
+    answer = shared_in_process_server.call("mina_storePrivateCredential", params)
     assert answer["error"]["code"] == 20003
     assert answer["error"]["message"] == "The parameters were invalid."
-    assert in_process_server.stored() == []
+    assert shared_in_process_server.stored() == []
 
 
-def test_missing_params_get_20003(in_process_server: Server) -> None:
-    in_process_server.call("mina_requestAccounts")
-    assert error_code(in_process_server.call("mina_storePrivateCredential")) == 20003
+def test_missing_params_get_20003(shared_in_process_server: Server) -> None:
+    shared_in_process_server.call("mina_requestAccounts")
+    assert error_code(shared_in_process_server.call("mina_storePrivateCredential")) == 20003
 
 
-def test_20003_data_names_the_field(in_process_server: Server) -> None:
-    in_process_server.call("mina_requestAccounts")
+def test_20003_data_names_the_field(shared_in_process_server: Server) -> None:
+    shared_in_process_server.call("mina_requestAccounts")
     broken = seed_credential()
     broken["witness"]["issuer"]["value"] = broken["witness"]["issuer"]["value"][:-1] + "x"
-    error = store(in_process_server, broken)["error"]
+    error = store(shared_in_process_server, broken)["error"]
     assert error["code"] == 20003
     assert "issuer" in json.dumps(error.get("data"))
     assert "Traceback" not in json.dumps(error)
+    assert shared_in_process_server.stored() == []
 
 
 def test_reject_mode_rejects_connect_and_store(
