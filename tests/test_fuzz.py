@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import http.client
 import json
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ FUZZ_SETTINGS = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
+STORE = "mina_storePrivateCredential"
 LEAK_MARKERS = ("Traceback", "Exception", "Error:", 'File "', "sqlalchemy", "pydantic")
 
 json_scalars = (
@@ -85,49 +85,57 @@ def connected(shared_in_process_server: Server) -> Iterator[Client]:
     client.close()
 
 
-def mutate(credential: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
-    """One change that makes the docs' credential wrong, wherever it lands."""
-    mutated = copy.deepcopy(credential)
-    envelope_paths = [
-        ("version",),
-        ("witness", "type"),
-        ("witness", "issuer", "value"),
-        ("witness", "issuer", "_type"),
-        ("witness", "issuerSignature", "value", "r"),
-        ("witness", "issuerSignature", "value", "s"),
-        ("credential", "owner", "value"),
-        ("credential", "data", "birthDate", "value", "magnitude"),
-        ("credential", "data", "birthDate", "value", "sgn"),
-        ("credential", "data", "id", "size"),
-        ("credential", "data", "id", "value"),
-        ("credential", "data", "expiresAt", "value"),
-        ("credential", "data", "name"),
-    ]
-    path = data.draw(st.sampled_from(envelope_paths))
+ENVELOPE_PATHS = [
+    ("version",),
+    ("witness", "type"),
+    ("witness", "issuer", "value"),
+    ("witness", "issuer", "_type"),
+    ("witness", "issuerSignature", "value", "r"),
+    ("witness", "issuerSignature", "value", "s"),
+    ("credential", "owner", "value"),
+    ("credential", "data", "birthDate", "value", "magnitude"),
+    ("credential", "data", "birthDate", "value", "sgn"),
+    ("credential", "data", "id", "size"),
+    ("credential", "data", "id", "value"),
+    ("credential", "data", "expiresAt", "value"),
+    ("credential", "data", "name"),
+]
+# Strategies are built once, not per example: each is validated on its first draw only.
+envelope_paths = st.sampled_from(ENVELOPE_PATHS)
+mutation_kinds = st.sampled_from(["retype", "drop", "extra_key", "overflow", "corrupt", "huge"])
+wrong_types = st.one_of(
+    st.integers(), st.none(), st.booleans(), st.lists(st.integers(), max_size=2)
+)
+extra_keys = st.sampled_from(["extra", "_type2", "x"])
+overflow_offsets = st.integers(0, 10**6)
+look_alikes = st.sampled_from(["0", "O", "l", "I", "é", "\u0000", " "])
+huge_lengths = st.integers(100, 5000)
+
+
+@st.composite
+def wrong_credentials(draw: st.DrawFn) -> dict[str, Any]:
+    """The docs' credential with one change that makes it wrong, wherever it lands."""
+    mutated = seed_credential()  # a fresh copy, read from the file
+    path = draw(envelope_paths)
     parent = mutated
     for key in path[:-1]:
         parent = parent[key]
-    kind = data.draw(
-        st.sampled_from(["retype", "drop", "extra_key", "overflow", "corrupt", "huge"])
-    )
+    kind = draw(mutation_kinds)
     leaf = path[-1]
     if kind == "retype":
-        parent[leaf] = data.draw(
-            st.one_of(st.integers(), st.none(), st.booleans(), st.lists(st.integers(), max_size=2))
-        )
+        parent[leaf] = draw(wrong_types)
     elif kind == "drop":
         del parent[leaf]
     elif kind == "extra_key":
-        parent[data.draw(st.sampled_from(["extra", "_type2", "x"]))] = 1
+        parent[draw(extra_keys)] = 1
     elif kind == "overflow":
-        parent[leaf] = str(2**256 + data.draw(st.integers(0, 10**6)))
+        parent[leaf] = str(2**256 + draw(overflow_offsets))
     elif kind == "corrupt":
         original = str(parent[leaf])
-        position = data.draw(st.integers(0, max(len(original) - 1, 0)))
-        replacement = data.draw(st.sampled_from(["0", "O", "l", "I", "é", "\u0000", " "]))
-        parent[leaf] = original[:position] + replacement + original[position + 1 :] + "!"
+        position = draw(st.integers(0, max(len(original) - 1, 0)))
+        parent[leaf] = original[:position] + draw(look_alikes) + original[position + 1 :] + "!"
     else:
-        parent[leaf] = "9" * data.draw(st.integers(100, 5000))
+        parent[leaf] = "9" * draw(huge_lengths)
     return mutated
 
 
@@ -161,21 +169,18 @@ def test_fuzz_ten_thousand_bad_requests(
     )
     def envelopes(message: Any) -> None:
         counts["envelopes"] += 1
-        if isinstance(message, dict) and message.get("method") == "mina_storePrivateCredential":
-            message["method"] = "mina_storePrivateCredential!"
+        if isinstance(message, dict) and message.get("method") == STORE:
+            message["method"] = STORE + "!"
         body = json.dumps(message).encode("utf-8", "surrogatepass")
         assert_clean_answer(*connected.post(body))
 
     @settings(FUZZ_SETTINGS, max_examples=3500)
-    @given(st.data())
-    def credentials(data: st.DataObject) -> None:
+    @given(wrong_credentials(), st.sampled_from(["by_name", "by_position"]), st.booleans())
+    def credentials(mutated: dict[str, Any], params_shape: str, ascii_only: bool) -> None:
         counts["credentials"] += 1
-        mutated = mutate(seed_credential(), data)
-        message = {"jsonrpc": "2.0", "id": 1, "method": "mina_storePrivateCredential"}
-        message["params"] = data.draw(st.sampled_from([{"credential": mutated}, [mutated]]))
-        body = json.dumps(message, ensure_ascii=data.draw(st.booleans())).encode(
-            "utf-8", "surrogatepass"
-        )
+        params = {"credential": mutated} if params_shape == "by_name" else [mutated]
+        message = {"jsonrpc": "2.0", "id": 1, "method": STORE, "params": params}
+        body = json.dumps(message, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
         answer = assert_clean_answer(*connected.post(body))
         assert answer["error"]["code"] == 20003, answer
 
@@ -187,18 +192,20 @@ def test_fuzz_ten_thousand_bad_requests(
     assert shared_in_process_server.get("/healthz").status == 200
 
 
-def benign_or_bad(credential: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
-    """Either a wrong credential or a right one with other data (unicode, metadata, new keys)."""
-    if data.draw(st.booleans()):
-        return mutate(credential, data)
-    changed = copy.deepcopy(credential)
-    changed["credential"]["data"]["name"] = data.draw(st.text(max_size=40))
-    if data.draw(st.booleans()):
-        changed["metadata"] = data.draw(json_values)
-    if data.draw(st.booleans()):
-        changed["credential"]["data"][data.draw(st.text(min_size=1, max_size=10))] = data.draw(
-            st.text(max_size=10)
-        )
+names = st.text(max_size=40)
+new_keys = st.text(min_size=1, max_size=10)
+new_values = st.text(max_size=10)
+
+
+@st.composite
+def right_credentials(draw: st.DrawFn) -> dict[str, Any]:
+    """The docs' credential with other data (unicode, metadata, new keys), not made wrong."""
+    changed = seed_credential()
+    changed["credential"]["data"]["name"] = draw(names)
+    if draw(st.booleans()):
+        changed["metadata"] = draw(json_values)
+    if draw(st.booleans()):
+        changed["credential"]["data"][draw(new_keys)] = draw(new_values)
     return changed
 
 
@@ -209,13 +216,12 @@ def test_mutations_store_exactly_the_successes(make_in_process_server: Any) -> N
     successes: set[str] = set()
 
     @settings(FUZZ_SETTINGS, max_examples=300)
-    @given(st.data())
-    def store_mutated(data: st.DataObject) -> None:
-        credential = benign_or_bad(seed_credential(), data)
+    @given(wrong_credentials() | right_credentials())
+    def store_mutated(credential: dict[str, Any]) -> None:
         message = {
             "jsonrpc": "2.0",
             "id": 1,
-            "method": "mina_storePrivateCredential",
+            "method": STORE,
             "params": {"credential": credential},
         }
         answer = assert_clean_answer(
