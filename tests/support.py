@@ -208,22 +208,7 @@ class Server:
         For what tests ask often (the stored credentials, the audit trail); `cli`
         runs the command as a person would, in a process of its own.
         """
-        printed, complained = io.StringIO(), io.StringIO()
-        command = [*arguments, "--config", str(self.config_path)]
-
-        def run() -> int:
-            with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(complained):
-                try:
-                    return cli.main(command)
-                except SystemExit as exit_:  # argparse refusing the command line
-                    return exit_.code if isinstance(exit_.code, int) else 1
-
-        # A thread of its own: the CLI runs an event loop, and the caller may be inside one.
-        with ThreadPoolExecutor(1) as thread:
-            status = thread.submit(run).result()
-        return subprocess.CompletedProcess(
-            command, status, printed.getvalue(), complained.getvalue()
-        )
+        return run_cli_here(*arguments, "--config", str(self.config_path))
 
     def stored(self) -> list[dict[str, Any]]:
         """`wallet-rpc credentials list --json`, run in this process: tests ask often."""
@@ -248,6 +233,31 @@ def run_cli(
         timeout=timeout,
         env={**child_environment(), **(environment or {})},
         check=False,
+    )
+
+
+def run_cli_here(*arguments: str) -> subprocess.CompletedProcess[str]:
+    """`cli.main(arguments)` in this process, its output captured as `run_cli` captures a process's.
+
+    It reads this process's environment and working directory (set them with
+    monkeypatch); `run_cli` is for what is about the process itself.
+    """
+    printed, complained = io.StringIO(), io.StringIO()
+
+    def run() -> int:
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(complained):
+            try:
+                return cli.main(list(arguments))
+            except SystemExit as exit_:  # argparse: --help, or a refused command line
+                if exit_.code is None or isinstance(exit_.code, int):
+                    return exit_.code or 0
+                return 1  # sys.exit("message"): the status the interpreter gives it
+
+    # A thread of its own: the CLI runs an event loop, and the caller may be inside one.
+    with ThreadPoolExecutor(1) as thread:
+        status = thread.submit(run).result()
+    return subprocess.CompletedProcess(
+        list(arguments), status, printed.getvalue(), complained.getvalue()
     )
 
 

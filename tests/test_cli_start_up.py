@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import resource
 import signal
 import socket
@@ -15,7 +17,7 @@ from alembic import command as alembic_command
 from sqlalchemy import create_engine
 
 from tests.databases import PostgresCluster
-from tests.support import child_environment, free_port, run_cli, toml_text
+from tests.support import child_environment, free_port, run_cli, run_cli_here, toml_text
 from wallet_rpc.storage.database import alembic_config
 
 READ_ONLY_COMMANDS = [
@@ -63,12 +65,13 @@ def _migrated_to(database: Path, revision: str) -> None:
 
 @pytest.mark.parametrize("command", READ_ONLY_COMMANDS, ids=" ".join)
 def test_reading_a_missing_sqlite_database_creates_nothing(
-    tmp_path: Path, command: list[str]
+    tmp_path: Path, command: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # where the relative path points
     config = _config(tmp_path, "sqlite+aiosqlite:///wallet.db")
     before = _files(tmp_path)
 
-    result = run_cli(*command, "--config", str(config), cwd=tmp_path)
+    result = run_cli_here(*command, "--config", str(config))
 
     _refused_in_one_line(result, "no database at", str(tmp_path / "wallet.db"), "migrate")
     assert _files(tmp_path) == before
@@ -80,7 +83,7 @@ def test_reading_a_database_behind_the_latest_revision_leaves_it_behind(tmp_path
     config = _config(tmp_path, f"sqlite+aiosqlite:///{database}")
 
     for command in READ_ONLY_COMMANDS:
-        result = run_cli(*command, "--config", str(config), cwd=tmp_path)
+        result = run_cli_here(*command, "--config", str(config))
         _refused_in_one_line(result, "revision 0003", "not the latest", "wallet-rpc migrate")
 
     with sqlite3.connect(database) as connection:
@@ -89,7 +92,7 @@ def test_reading_a_database_behind_the_latest_revision_leaves_it_behind(tmp_path
         ]
     migrated = run_cli("migrate", "--config", str(config), cwd=tmp_path)
     assert migrated.returncode == 0, migrated.stderr
-    listed = run_cli("credentials", "list", "--json", "--config", str(config), cwd=tmp_path)
+    listed = run_cli_here("credentials", "list", "--json", "--config", str(config))
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.strip() == "[]"
 
@@ -101,7 +104,7 @@ def test_reading_an_sqlite_file_without_the_schema_adds_none(tmp_path: Path) -> 
     config = _config(tmp_path, f"sqlite+aiosqlite:///{database}")
 
     for command in READ_ONLY_COMMANDS:
-        result = run_cli(*command, "--config", str(config), cwd=tmp_path)
+        result = run_cli_here(*command, "--config", str(config))
         _refused_in_one_line(result, "has no wallet-rpc schema")
 
     with sqlite3.connect(database) as connection:
@@ -117,7 +120,7 @@ def test_reading_a_postgres_database_without_the_schema_adds_none(
     try:
         config = _config(tmp_path, postgres.url_of(name))
         for command in READ_ONLY_COMMANDS:
-            result = run_cli(*command, "--config", str(config), cwd=tmp_path)
+            result = run_cli_here(*command, "--config", str(config))
             _refused_in_one_line(result, "has no wallet-rpc schema")
         tables = postgres.execute(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'", database=name
@@ -188,11 +191,25 @@ def test_a_full_disk_stops_start_up_in_one_line(tmp_path: Path) -> None:
     _stopped_in_one_line(result, "cannot open the database at")
 
 
-def test_serving_on_is_printed_once_the_server_listens(tmp_path: Path, database_url: str) -> None:
-    port = free_port()
-    config = _config(tmp_path, database_url, host="127.0.0.1", port=port)
+def test_serving_on_is_printed_once_the_server_listens_and_sigterm_stops_it(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Also: --host and --port override the file's [server], and SIGTERM exits with 0."""
+    port, file_port = free_port(), free_port()
+    config = _config(tmp_path, database_url, host="0.0.0.0", port=file_port)
     server = subprocess.Popen(
-        [sys.executable, "-m", "wallet_rpc", "serve", "--config", str(config)],
+        [
+            sys.executable,
+            "-m",
+            "wallet_rpc",
+            "serve",
+            "--config",
+            str(config),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         cwd=tmp_path,
         env=child_environment(),
         stdout=subprocess.PIPE,
@@ -206,6 +223,13 @@ def test_serving_on_is_printed_once_the_server_listens(tmp_path: Path, database_
         # Printed after the bind: the first connection attempt is accepted, no retry.
         with socket.create_connection(("127.0.0.1", port), timeout=30):
             pass
+        health = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            health.request("GET", "/healthz")
+            reply = health.getresponse()
+            assert (reply.status, json.loads(reply.read())) == (200, {"status": "ok"})
+        finally:
+            health.close()
     finally:
         server.send_signal(signal.SIGTERM)
         server.communicate(timeout=60)

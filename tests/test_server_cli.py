@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.databases import drop_table
-from tests.support import REPO, Server, error_code, run_cli
+from tests.support import REPO, Server, error_code, run_cli, run_cli_here
 from wallet_rpc.config import builtin_defaults, load_config
 
 
@@ -36,11 +36,17 @@ def test_empty_config_refuses_requests_without_origin(tmp_path: Path) -> None:
         ("[server\n", "not valid TOML"),
     ],
 )
-def test_bad_config_stops_with_one_line_and_status_2(tmp_path: Path, text: str, named: str) -> None:
+def test_bad_config_stops_with_one_line_and_status_2(
+    tmp_path: Path, text: str, named: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # In this process: the config is refused before any command runs. A process
+    # refusing a config is test_unreadable_config_stops_with_status_2's.
+    monkeypatch.chdir(tmp_path)
     config = tmp_path / "bad.toml"
     config.write_text(text, encoding="utf-8")
-    for command in (["serve"], ["migrate"], ["credentials", "list"]):
-        result = run_cli(*command, "--config", str(config), cwd=tmp_path)
+    # A host no socket binds: should the config pass, serve fails instead of serving on.
+    for command in (["serve", "--host", "256.0.0.1"], ["migrate"], ["credentials", "list"]):
+        result = run_cli_here(*command, "--config", str(config))
         assert result.returncode == 2
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1, result.stderr
@@ -60,20 +66,11 @@ def test_unreadable_config_stops_with_status_2(tmp_path: Path) -> None:
     [[], ["serve"], ["migrate"], ["credentials"], ["credentials", "list"], ["credentials", "show"]],
 )
 def test_help_reads_well(command: list[str]) -> None:
-    result = run_cli(*command, "--help")
+    # In this process; test_startup_imports runs --help as a process.
+    result = run_cli_here(*command, "--help")
     assert result.returncode == 0
     assert result.stdout.startswith("usage: wallet-rpc")
     assert "--config" in result.stdout or "COMMAND" in result.stdout or "ACTION" in result.stdout
-
-
-def test_sigterm_stops_cleanly_with_status_0(server: Server) -> None:
-    assert server.get("/healthz").status == 200
-    assert server.stop() == 0
-
-
-def test_host_and_port_options_override_the_file(tmp_path: Path, server: Server) -> None:
-    assert server.port != 8787
-    assert server.get("/healthz").json() == {"status": "ok"}
 
 
 def test_migrate_creates_the_schema(tmp_path: Path) -> None:
@@ -90,12 +87,13 @@ def test_migrate_creates_the_schema(tmp_path: Path) -> None:
 def test_credentials_show_and_delete_unknown_id(in_process_server: Server) -> None:
     server = in_process_server
     for action in ("show", "delete"):
-        result = server.cli("credentials", action, "999")
+        result = server.cli_here("credentials", action, "999")
         assert result.returncode == 1
         assert "no credential with id 999" in result.stderr
 
 
-def test_storage_fault_is_internal_error_without_detail(server: Server, tmp_path: Path) -> None:
+def test_storage_fault_is_internal_error_without_detail(in_process_server: Server) -> None:
+    server = in_process_server
     assert server.call("mina_requestAccounts")["result"]
     drop_table(server.database_url, "connections")
     for method in ("wallet_revokePermissions", "mina_requestAccounts"):
