@@ -24,6 +24,7 @@ from tests.operations_support import (
     with_key,
 )
 from tests.support import Server, child_environment, run_cli, seed_credential
+from wallet_rpc.cli.operations import NEW_KEY_VARIABLE
 
 
 def _leaves(value: Any) -> list[str]:
@@ -35,9 +36,16 @@ def _leaves(value: Any) -> list[str]:
 
 
 def _serve_status(server: Server, environment: dict[str, str] | None = None) -> tuple[int, str]:
-    """Exit status and last stderr line of a server that is expected not to start."""
+    """Exit status and last stderr line of a `serve` process that is expected not to start."""
+    # Without signature workers: the key is refused before any signature is
+    # checked, and each run would start a fork server for nothing.
+    without_workers = {"WALLET_RPC_VERIFICATION_NATIVE": "false"}
     ran = run_cli(
-        "serve", "--config", str(server.config_path), cwd=server.workdir, environment=environment
+        "serve",
+        "--config",
+        str(server.config_path),
+        cwd=server.workdir,
+        environment=without_workers | (environment or {}),
     )
     lines = ran.stderr.strip().splitlines()
     return ran.returncode, lines[-1] if lines else ""
@@ -111,12 +119,12 @@ def test_a_store_waiting_for_a_decision_is_sealed_too(caller: Caller, sqlite_ser
     assert len(distinctive) >= 5
     assert _found_in_files(server, distinctive) == []
 
-    listed = server.cli("approvals", "list", "--json")
+    listed = server.cli_here("approvals", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     (shown,) = json.loads(listed.stdout)["pending"]
     assert shown["credential"] == seed_credential()
     with_key(server, None)
-    keyless = server.cli("approvals", "list")
+    keyless = server.cli_here("approvals", "list")
     assert keyless.returncode == 2
     assert keyless.stderr.strip().splitlines() == [
         "wallet-rpc: the database holds encrypted credentials: set [storage] encryption_key"
@@ -124,7 +132,7 @@ def test_a_store_waiting_for_a_decision_is_sealed_too(caller: Caller, sqlite_ser
     ]
     with_key(server, KEY_A)
 
-    approved = server.cli("approvals", "approve", str(entry["id"]))
+    approved = server.cli_here("approvals", "approve", str(entry["id"]))
     assert approved.returncode == 0, approved.stderr
     assert "error" not in answer(waiting)
     assert [stored["credential"] for stored in server.stored()] == [seed_credential()]
@@ -145,7 +153,7 @@ def test_a_wrong_or_missing_key_stops_start_up_with_one_line(
         "wallet-rpc: [storage] encryption_key is not the key this database is encrypted"
         " with (its key check value does not match)"
     )
-    listed = server.cli("credentials", "list")
+    listed = server.cli_here("credentials", "list")
     assert listed.returncode == 2
     assert listed.stderr.count("\n") == 1
 
@@ -154,16 +162,9 @@ def test_a_wrong_or_missing_key_stops_start_up_with_one_line(
     assert status == 2
     assert "holds encrypted credentials: set [storage] encryption_key" in line
     # The key from the environment instead of the file.
-    environment = {"WALLET_RPC_ENCRYPTION_KEY": KEY_A}
-    listed = run_cli(
-        "credentials",
-        "list",
-        "--json",
-        "--config",
-        str(server.config_path),
-        cwd=server.workdir,
-        environment=environment,
-    )
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("WALLET_RPC_ENCRYPTION_KEY", KEY_A)
+        listed = server.cli_here("credentials", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     assert json.loads(listed.stdout)[0]["credential"] == unsigned_credential("keyed")
     status, line = _serve_status(server, {"WALLET_RPC_ENCRYPTION_KEY": "too-short"})
@@ -175,15 +176,16 @@ def test_a_wrong_or_missing_key_stops_start_up_with_one_line(
 def _rekey(
     server: Server, *arguments: str, new_key: str | None
 ) -> subprocess.CompletedProcess[str]:
-    environment = {} if new_key is None else {"WALLET_RPC_NEW_ENCRYPTION_KEY": new_key}
-    return run_cli(
-        "rekey",
-        "--config",
-        str(server.config_path),
-        *arguments,
-        cwd=server.workdir,
-        environment=environment,
-    )
+    """`wallet-rpc rekey`, run in this process; the new key, if given, from the environment.
+
+    A rekey process of its own is _kill_rekey_part_way's.
+    """
+    with pytest.MonkeyPatch.context() as environment:
+        if new_key is None:
+            environment.delenv(NEW_KEY_VARIABLE, raising=False)
+        else:
+            environment.setenv(NEW_KEY_VARIABLE, new_key)
+        return server.cli_here("rekey", *arguments)
 
 
 def _kill_rekey_part_way(server: Server, new_key: str) -> str:
@@ -200,7 +202,7 @@ def _kill_rekey_part_way(server: Server, new_key: str) -> str:
             "3",
         ],
         cwd=server.workdir,
-        env={**child_environment(), "WALLET_RPC_NEW_ENCRYPTION_KEY": new_key},
+        env={**child_environment(), NEW_KEY_VARIABLE: new_key},
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
