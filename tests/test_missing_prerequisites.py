@@ -81,24 +81,17 @@ def run_suite(*arguments: str, ci: bool) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-def test_browser_tests_skip_with_the_reason_and_fail_under_ci() -> None:
-    away = run_suite(*BROWSER_MODULES, ci=False)
-    assert away.returncode == 0, away.stdout[-3000:]
-    assert "no-such-chromium is not an executable file" in away.stdout
-    assert " passed" not in away.stdout.splitlines()[-1]
-
-    in_ci = run_suite(*BROWSER_MODULES, ci=True)
-    assert in_ci.returncode == pytest.ExitCode.TESTS_FAILED, in_ci.stdout[-3000:]
-    assert "test(s) needing Chromium skipped although CI=true" in in_ci.stdout
-
-
-@pytest.mark.slow
-def test_postgres_tests_skip_with_the_reason_and_fail_under_ci() -> None:
-    selection = ("tests/test_cors.py", "-k", "postgres")
+def test_browser_and_postgres_tests_skip_with_the_reason_and_fail_under_ci() -> None:
+    # Both wants in one child run each (a child pytest is the cost here): the
+    # browser modules, and the PostgreSQL runs of a module that has them.
+    selection = (*BROWSER_MODULES, "tests/test_cors.py", "-m", "browser or postgres")
     away = run_suite(*selection, ci=False)
     assert away.returncode == 0, away.stdout[-3000:]
+    assert "no-such-chromium is not an executable file" in away.stdout
     assert f"PostgreSQL not configured: set {POSTGRES_URL_VARIABLE}" in away.stdout
+    assert " passed" not in away.stdout.splitlines()[-1]
 
     in_ci = run_suite(*selection, ci=True)
     assert in_ci.returncode == pytest.ExitCode.TESTS_FAILED, in_ci.stdout[-3000:]
+    assert "test(s) needing Chromium skipped although CI=true" in in_ci.stdout
     assert "test(s) needing PostgreSQL skipped although CI=true" in in_ci.stdout
