@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import sqlite_only
 from tests.operations_support import store
-from tests.support import Server, child_environment
+from tests.support import Server, child_environment, run_cli_here
 from wallet_rpc import __version__
 from wallet_rpc.mina.worker import EXAMPLE_CREDENTIAL, SERVER_CHECK_SECONDS
 from wallet_rpc.storage.database import SCHEMA_HEAD, alembic_config
@@ -92,14 +93,16 @@ async def migrate(url):
     finally:
         await database.close()
 
-asyncio.run(migrate(sys.argv[1]))
+for url in sys.argv[1:]:
+    asyncio.run(migrate(url))
 print(json.dumps(sorted(sys.modules)))
 """
 
 
-def migrate_in_a_process(url: str) -> list[str]:
+def migrate_in_a_process(*urls: str) -> list[str]:
+    """Migrate each database in turn in one new process; the modules it ended with."""
     result = subprocess.run(
-        [sys.executable, "-c", MIGRATE_THEN_LIST_MODULES, url],
+        [sys.executable, "-c", MIGRATE_THEN_LIST_MODULES, *urls],
         capture_output=True,
         text=True,
         env=child_environment(),
@@ -127,10 +130,11 @@ def test_alembic_loads_only_for_a_schema_behind(tmp_path: Path) -> None:
         with sqlite3.connect(database) as connection:
             [[revision]] = connection.execute("SELECT version_num FROM alembic_version")
         assert revision == SCHEMA_HEAD
-        # At the head, a query says so and Alembic stays unloaded; SQLite needs
-        # no async engine, whose extension would load the ORM.
-        modules = migrate_in_a_process(f"sqlite+aiosqlite:///{database}")
-        assert loaded(modules, ("alembic", "sqlalchemy.orm", "sqlalchemy.ext.asyncio")) == []
+    # At the head, a query says so and Alembic stays unloaded; SQLite needs
+    # no async engine, whose extension would load the ORM. Both in one process:
+    # neither may load them.
+    modules = migrate_in_a_process(*(f"sqlite+aiosqlite:///{path}" for path in (behind, fresh)))
+    assert loaded(modules, ("alembic", "sqlalchemy.orm", "sqlalchemy.ext.asyncio")) == []
 
 
 def test_a_read_only_command_on_a_current_database_does_not_load_alembic(
@@ -140,7 +144,7 @@ def test_a_read_only_command_on_a_current_database_does_not_load_alembic(
     config.write_text(
         f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path / "wallet.db"}"\n', encoding="utf-8"
     )
-    migrated, _ = imported_by("migrate", "--config", str(config))
+    migrated = run_cli_here("migrate", "--config", str(config))  # set-up: its imports do not count
     assert migrated.returncode == 0, migrated.stderr
     listed, modules = imported_by("credentials", "list", "--json", "--config", str(config))
     assert listed.returncode == 0, listed.stderr
@@ -217,6 +221,7 @@ def descendants(pid: int) -> list[int]:
 
 
 @pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux's pidfd_open")
+@sqlite_only  # the workers know nothing of the database
 def test_signature_workers_leave_with_a_server_killed_by_sigkill(server: Server) -> None:
     server.call("mina_requestAccounts")
     assert store(server, dict(EXAMPLE_CREDENTIAL))["result"]
