@@ -24,13 +24,21 @@ import pytest
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 
-from tests.conftest import ServerFactory, base_settings, postgres_only
+from tests.conftest import (
+    InProcessServerFactory,
+    ServerFactory,
+    base_settings,
+    postgres_only,
+)
 from tests.databases import PostgresCluster
 from tests.in_process import InProcessServer
 from tests.support import ALLOWED_ORIGIN, REPO, Server, child_environment, error_code
 from wallet_rpc.storage.database import SCHEMA_HEAD
 
 OWNER = "B62qpjxUpgdjzwQfd8q2gzxi99wN7SCgmofpvw27MBkfNHfHoY2VH32"
+# These replicas store unsigned credentials only: no signature workers to start
+# (and warm up) for checks they never make.
+WITHOUT_WORKERS: dict[str, dict[str, Any]] = {"verification": {"native": False}}
 
 
 def unsigned_credential(serial: str, note: str | None = None) -> dict[str, Any]:
@@ -54,7 +62,8 @@ def store(server: Server, credential: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def replica_here(tmp_path: Path, database_url: str) -> Iterator[InProcessServer]:
     """A replica served from this process, on the database of make_server's replicas."""
-    replica = InProcessServer(tmp_path / "replica-here", base_settings(database_url))
+    settings = base_settings(database_url) | WITHOUT_WORKERS
+    replica = InProcessServer(tmp_path / "replica-here", settings)
     replica.start()
     yield replica
     replica.stop()
@@ -63,7 +72,7 @@ def replica_here(tmp_path: Path, database_url: str) -> Iterator[InProcessServer]
 def test_connect_through_one_store_through_another_list_from_a_third(
     make_server: ServerFactory, replica_here: InProcessServer
 ) -> None:
-    first, second, third = replica_here, make_server(), make_server()
+    first, second, third = replica_here, make_server(WITHOUT_WORKERS), make_server(WITHOUT_WORKERS)
     assert len({first.port, second.port, third.port}) == 3
 
     assert error_code(store(second, unsigned_credential("before"))) == 1001
@@ -105,7 +114,7 @@ async def _send_all_at_once(sends: list[tuple[str, dict[str, Any]]]) -> list[Any
 def test_concurrent_duplicates_through_two_replicas_give_one_entry_each(
     make_server: ServerFactory, replica_here: InProcessServer
 ) -> None:
-    replicas = [replica_here, make_server()]
+    replicas = [replica_here, make_server(WITHOUT_WORKERS)]
     replicas[0].call("mina_requestAccounts")
     urls = [f"http://{server.host}:{server.port}/" for server in replicas]
     serials, copies = 40, 6
@@ -247,9 +256,9 @@ def test_replicas_starting_together_on_an_empty_database_migrate_once(
 
 @postgres_only
 def test_healthz_is_503_while_the_database_is_gone_and_recovers(
-    postgres: PostgresCluster, in_process_server: Server
+    postgres: PostgresCluster, make_in_process_server: InProcessServerFactory
 ) -> None:
-    server = in_process_server
+    server = make_in_process_server(WITHOUT_WORKERS)
     assert server.get("/healthz").status == 200
     assert server.call("mina_requestAccounts")["result"] == [OWNER]
     database = server.database_url.rsplit("/", 1)[1]
@@ -270,9 +279,9 @@ def test_healthz_is_503_while_the_database_is_gone_and_recovers(
 
 @postgres_only
 def test_connections_the_database_drops_are_replaced_without_an_error(
-    postgres: PostgresCluster, in_process_server: Server
+    postgres: PostgresCluster, make_in_process_server: InProcessServerFactory
 ) -> None:
-    server = in_process_server
+    server = make_in_process_server(WITHOUT_WORKERS)
     assert server.call("mina_requestAccounts")["result"] == [OWNER]
     assert store(server, unsigned_credential("before"))["result"]
     database = server.database_url.rsplit("/", 1)[1]
