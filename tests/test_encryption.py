@@ -23,7 +23,7 @@ from tests.operations_support import (
     unsigned_credential,
     with_key,
 )
-from tests.support import Server, child_environment, run_cli, seed_credential
+from tests.support import Server, child_environment, run_cli, run_cli_here, seed_credential
 from wallet_rpc.cli.operations import NEW_KEY_VARIABLE
 
 # For a server that stores unsigned credentials only: no signature workers to
@@ -298,10 +298,14 @@ def test_rekey_encrypts_a_clear_store_and_decrypts_it_back(
     assert len(server.stored()) == 2
 
 
-def test_new_key_prints_a_usable_key(tmp_path: Path) -> None:
+def test_new_key_prints_a_usable_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     made = run_cli("new-key", cwd=tmp_path)
     assert made.returncode == 0
     key = made.stdout.strip()
     assert len(key) == 43
-    loaded = run_cli("migrate", cwd=tmp_path, environment={"WALLET_RPC_ENCRYPTION_KEY": key})
+    # The default config: a database in the working directory.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WALLET_RPC_ENCRYPTION_KEY", key)
+    loaded = run_cli_here("migrate")
     assert loaded.returncode == 0, loaded.stderr
+    assert (tmp_path / "wallet.db").is_file()
