@@ -8,12 +8,17 @@ start-up and no imports per server. What needs a process of its own stays on
 `Server`: signals, kill -9, the access log on standard output, replicas, the
 CLI's `serve`, and a test that reads a SQLite database's files while it is
 served (closing a file drops every POSIX lock its process holds, SQLite's too).
+In-process servers share one pool of signature workers, as `serve` gives its
+own to the application: a pool per server would start and warm up its workers
+for every test.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import errno
+import functools
 import logging
 import threading
 from concurrent.futures import Future
@@ -26,10 +31,20 @@ from wallet_rpc.cli.serve import SHUTDOWN_GRACE_SECONDS
 from wallet_rpc.config import Config, resolve_config
 from wallet_rpc.http.app import create_app
 from wallet_rpc.http.runner import WalletAppRunner
+from wallet_rpc.service.verification import SignaturePool
 
 # How long stop() waits for in-flight requests and every cleanup context.
 STOP_SECONDS = SHUTDOWN_GRACE_SECONDS + 30
 BIND_ATTEMPTS = 3
+
+
+@functools.cache
+def _signature_pool() -> SignaturePool:
+    """The signature workers of every in-process server of this test process."""
+    pool = SignaturePool()
+    pool.start()
+    atexit.register(pool.close)
+    return pool
 
 
 def _new_event_loop() -> asyncio.AbstractEventLoop:
@@ -108,8 +123,11 @@ class InProcessServer(Server):
             logging.getLogger().removeHandler(handler)
 
     async def _serve(self, config: Config, ready: Future[None]) -> None:
+        pool = _signature_pool() if config.verification.native else None
         runner = WalletAppRunner(
-            create_app(config), access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS
+            create_app(config, signature_pool=pool),
+            access_log=None,
+            shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
         )
         try:
             await runner.setup()

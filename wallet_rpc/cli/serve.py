@@ -77,7 +77,7 @@ def serve(config: Config, arguments: argparse.Namespace) -> int:
     try:
         return _serve(config, arguments, signature_pool)
     finally:
-        # Closed with the application once it started; here if it never came that far.
+        # The application leaves a pool it was given to its giver.
         if signature_pool is not None:
             signature_pool.close()
 

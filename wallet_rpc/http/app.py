@@ -60,8 +60,8 @@ def create_app(
     """The whole server; `extra_methods` adds JSON-RPC methods beside the wallet's own.
 
     `signature_pool`, for [verification] native = true, may come already
-    started (`serve` starts it before it imports the server); the application
-    closes it with the rest.
+    started (`serve` starts it before it imports the server); a pool given
+    stays its giver's to close, a pool the application starts it closes.
     """
     app = web.Application(
         client_max_size=config.server.max_body_bytes,
@@ -91,11 +91,13 @@ def create_app(
     async def signature_pool_context(app: web.Application) -> AsyncIterator[None]:
         # First of the contexts: the workers start while the database opens.
         nonlocal verifier_pool
-        if config.verification.native:
-            verifier_pool = signature_pool or SignaturePool()
-            verifier_pool.start()
+        if not config.verification.native:
+            yield
+            return
+        verifier_pool = signature_pool or SignaturePool()
+        verifier_pool.start()
         yield
-        if verifier_pool is not None:
+        if signature_pool is None:
             verifier_pool.close()
 
     async def database_context(app: web.Application) -> AsyncIterator[None]:
