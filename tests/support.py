@@ -24,6 +24,9 @@ REPO = Path(__file__).resolve().parent.parent
 # A native credential signed by mina-attestations, the one bench/ stores too.
 SEED_CREDENTIAL_PATH = REPO / "tests" / "data" / "seed_credential.json"
 ALLOWED_ORIGIN = "http://localhost:5173"
+# For a server that stores unsigned credentials only: no signature workers to
+# start (and warm up) for checks it never makes.
+WITHOUT_SIGNATURE_WORKERS: dict[str, dict[str, Any]] = {"verification": {"native": False}}
 STARTUP_SECONDS = 30
 
 

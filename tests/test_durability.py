@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 
 from tests.conftest import ServerFactory, sqlite_only
-from tests.support import ALLOWED_ORIGIN, Server
+from tests.support import ALLOWED_ORIGIN, WITHOUT_SIGNATURE_WORKERS, Server
 
 OWNER = "B62qpjxUpgdjzwQfd8q2gzxi99wN7SCgmofpvw27MBkfNHfHoY2VH32"
 
@@ -74,7 +74,7 @@ async def store_until_killed(
 
 @pytest.mark.slow
 def test_kill_9_loses_no_acknowledged_credential(make_server: ServerFactory) -> None:
-    server = make_server()
+    server = make_server(WITHOUT_SIGNATURE_WORKERS)
     server.call("mina_requestAccounts")
     acknowledged: dict[str, str] = {}
     rounds = 3

@@ -23,12 +23,15 @@ from tests.operations_support import (
     unsigned_credential,
     with_key,
 )
-from tests.support import Server, child_environment, run_cli, run_cli_here, seed_credential
+from tests.support import (
+    WITHOUT_SIGNATURE_WORKERS,
+    Server,
+    child_environment,
+    run_cli,
+    run_cli_here,
+    seed_credential,
+)
 from wallet_rpc.cli.operations import NEW_KEY_VARIABLE
-
-# For a server that stores unsigned credentials only: no signature workers to
-# start (and warm up) for checks it never makes.
-WITHOUT_WORKERS = {"verification": {"native": False}}
 
 
 def _leaves(value: Any) -> list[str]:
@@ -144,7 +147,9 @@ def test_a_store_waiting_for_a_decision_is_sealed_too(caller: Caller, sqlite_ser
 def test_a_wrong_or_missing_key_stops_start_up_with_one_line(
     make_in_process_server: InProcessServerFactory,
 ) -> None:
-    server = make_in_process_server({"storage": {"encryption_key": KEY_A}, **WITHOUT_WORKERS})
+    server = make_in_process_server(
+        {"storage": {"encryption_key": KEY_A}, **WITHOUT_SIGNATURE_WORKERS}
+    )
     server.call("mina_requestAccounts")
     store(server, unsigned_credential("keyed"))
     assert server.stop() == 0
@@ -221,7 +226,9 @@ def _kill_rekey_part_way(server: Server, new_key: str) -> str:
 def test_an_interrupted_rekey_loses_nothing_and_a_rerun_finishes(
     make_in_process_server: InProcessServerFactory,
 ) -> None:
-    server = make_in_process_server({"storage": {"encryption_key": KEY_A}, **WITHOUT_WORKERS})
+    server = make_in_process_server(
+        {"storage": {"encryption_key": KEY_A}, **WITHOUT_SIGNATURE_WORKERS}
+    )
     server.call("mina_requestAccounts")
     credentials = [unsigned_credential(f"rekey{n}") for n in range(150)]
     answers = store_many(server, credentials)

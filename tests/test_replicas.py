@@ -32,13 +32,17 @@ from tests.conftest import (
 )
 from tests.databases import PostgresCluster
 from tests.in_process import InProcessServer
-from tests.support import ALLOWED_ORIGIN, REPO, Server, child_environment, error_code
+from tests.support import (
+    ALLOWED_ORIGIN,
+    REPO,
+    WITHOUT_SIGNATURE_WORKERS,
+    Server,
+    child_environment,
+    error_code,
+)
 from wallet_rpc.storage.database import SCHEMA_HEAD
 
 OWNER = "B62qpjxUpgdjzwQfd8q2gzxi99wN7SCgmofpvw27MBkfNHfHoY2VH32"
-# These replicas store unsigned credentials only: no signature workers to start
-# (and warm up) for checks they never make.
-WITHOUT_WORKERS: dict[str, dict[str, Any]] = {"verification": {"native": False}}
 
 
 def unsigned_credential(serial: str, note: str | None = None) -> dict[str, Any]:
@@ -62,7 +66,7 @@ def store(server: Server, credential: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture
 def replica_here(tmp_path: Path, database_url: str) -> Iterator[InProcessServer]:
     """A replica served from this process, on the database of make_server's replicas."""
-    settings = base_settings(database_url) | WITHOUT_WORKERS
+    settings = base_settings(database_url) | WITHOUT_SIGNATURE_WORKERS
     replica = InProcessServer(tmp_path / "replica-here", settings)
     replica.start()
     yield replica
@@ -72,7 +76,11 @@ def replica_here(tmp_path: Path, database_url: str) -> Iterator[InProcessServer]
 def test_connect_through_one_store_through_another_list_from_a_third(
     make_server: ServerFactory, replica_here: InProcessServer
 ) -> None:
-    first, second, third = replica_here, make_server(WITHOUT_WORKERS), make_server(WITHOUT_WORKERS)
+    first, second, third = (
+        replica_here,
+        make_server(WITHOUT_SIGNATURE_WORKERS),
+        make_server(WITHOUT_SIGNATURE_WORKERS),
+    )
     assert len({first.port, second.port, third.port}) == 3
 
     assert error_code(store(second, unsigned_credential("before"))) == 1001
@@ -114,7 +122,7 @@ async def _send_all_at_once(sends: list[tuple[str, dict[str, Any]]]) -> list[Any
 def test_concurrent_duplicates_through_two_replicas_give_one_entry_each(
     make_server: ServerFactory, replica_here: InProcessServer
 ) -> None:
-    replicas = [replica_here, make_server(WITHOUT_WORKERS)]
+    replicas = [replica_here, make_server(WITHOUT_SIGNATURE_WORKERS)]
     replicas[0].call("mina_requestAccounts")
     urls = [f"http://{server.host}:{server.port}/" for server in replicas]
     serials, copies = 40, 6
@@ -258,7 +266,7 @@ def test_replicas_starting_together_on_an_empty_database_migrate_once(
 def test_healthz_is_503_while_the_database_is_gone_and_recovers(
     postgres: PostgresCluster, make_in_process_server: InProcessServerFactory
 ) -> None:
-    server = make_in_process_server(WITHOUT_WORKERS)
+    server = make_in_process_server(WITHOUT_SIGNATURE_WORKERS)
     assert server.get("/healthz").status == 200
     assert server.call("mina_requestAccounts")["result"] == [OWNER]
     database = server.database_url.rsplit("/", 1)[1]
@@ -281,7 +289,7 @@ def test_healthz_is_503_while_the_database_is_gone_and_recovers(
 def test_connections_the_database_drops_are_replaced_without_an_error(
     postgres: PostgresCluster, make_in_process_server: InProcessServerFactory
 ) -> None:
-    server = make_in_process_server(WITHOUT_WORKERS)
+    server = make_in_process_server(WITHOUT_SIGNATURE_WORKERS)
     assert server.call("mina_requestAccounts")["result"] == [OWNER]
     assert store(server, unsigned_credential("before"))["result"]
     database = server.database_url.rsplit("/", 1)[1]

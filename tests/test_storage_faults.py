@@ -27,7 +27,14 @@ import aiohttp
 import pytest
 
 from tests.conftest import base_settings
-from tests.support import ALLOWED_ORIGIN, Server, free_port, merge, run_cli
+from tests.support import (
+    ALLOWED_ORIGIN,
+    WITHOUT_SIGNATURE_WORKERS,
+    Server,
+    free_port,
+    merge,
+    run_cli,
+)
 from tests.test_durability import store_call, stored_bodies, unsigned_credential
 
 STORAGE_UNAVAILABLE = -32001
@@ -142,7 +149,7 @@ class Client:
 
 def start_server(tmp_path: Path, database_file: Path, **database: Any) -> Server:
     settings = base_settings(f"sqlite+aiosqlite:///{database_file}")
-    merge(settings, {"database": database})
+    merge(settings, {"database": database, **WITHOUT_SIGNATURE_WORKERS})
     server = Server(tmp_path / "server", settings).start()
     server.call("mina_requestAccounts")
     return server
@@ -400,7 +407,9 @@ def test_postgresql_restarting_under_a_burst_of_stores(
     tmp_path: Path, own_postgres_cluster: tuple[str, str], servers: list[Server]
 ) -> None:
     cluster, database_url = own_postgres_cluster
-    server = Server(tmp_path / "server", base_settings(database_url)).start()
+    settings = base_settings(database_url)
+    merge(settings, WITHOUT_SIGNATURE_WORKERS)
+    server = Server(tmp_path / "server", settings).start()
     servers.append(server)
     server.call("mina_requestAccounts")
     client = Client(server)
