@@ -17,7 +17,7 @@ from tests.operations_support import (
     store_many,
     unsigned_credential,
 )
-from tests.support import ALLOWED_ORIGIN, error_code, seed_credential
+from tests.support import ALLOWED_ORIGIN, WITHOUT_SIGNATURE_WORKERS, error_code, seed_credential
 from wallet_rpc import __version__
 
 STORE = "mina_storePrivateCredential"
@@ -92,7 +92,7 @@ def test_rejections_and_rate_limits_are_recorded(
 
 
 def test_a_store_and_its_row_commit_together_even_under_kill_9(make_server: ServerFactory) -> None:
-    server = make_server()
+    server = make_server(WITHOUT_SIGNATURE_WORKERS)
     server.call("mina_requestAccounts")
     answers = store_many(server, [unsigned_credential(f"kill-{index}") for index in range(40)])
     assert all("result" in answer for answer in answers)

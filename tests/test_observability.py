@@ -13,7 +13,14 @@ from referencing import Registry, Resource
 
 from tests.conftest import InProcessServerFactory, ServerFactory
 from tests.operations_support import store, unsigned_credential
-from tests.support import ALLOWED_ORIGIN, Server, error_code, non_loopback_address, seed_credential
+from tests.support import (
+    ALLOWED_ORIGIN,
+    WITHOUT_SIGNATURE_WORKERS,
+    Server,
+    error_code,
+    non_loopback_address,
+    seed_credential,
+)
 from wallet_rpc.methods import WALLET_METHODS
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -182,7 +189,7 @@ def _log_lines(server: Server) -> list[dict[str, Any]]:
 
 
 def test_one_log_line_per_call_and_no_credential_in_it(make_server: ServerFactory) -> None:
-    server = make_server()
+    server = make_server(WITHOUT_SIGNATURE_WORKERS)
     server.call("mina_requestAccounts", request_id="connect-1")
     credential = unsigned_credential("secretlog")
     store(server, credential)
@@ -211,7 +218,7 @@ def test_one_log_line_per_call_and_no_credential_in_it(make_server: ServerFactor
 
 
 def test_the_access_log_can_be_turned_off(make_server: ServerFactory) -> None:
-    server = make_server({"observability": {"access_log": "off"}})
+    server = make_server({"observability": {"access_log": "off"}, **WITHOUT_SIGNATURE_WORKERS})
     server.call("mina_accounts", request_id="quiet")
     assert server.stop() == 0
     assert _log_lines(server) == []
