@@ -254,7 +254,9 @@ def run_cli_here(*arguments: str) -> subprocess.CompletedProcess[str]:
             except SystemExit as exit_:  # argparse: --help, or a refused command line
                 if exit_.code is None or isinstance(exit_.code, int):
                     return exit_.code or 0
-                return 1  # sys.exit("message"): the status the interpreter gives it
+                # sys.exit("message"): what the interpreter prints, and its status.
+                print(exit_.code, file=sys.stderr)
+                return 1
 
     # A thread of its own: the CLI runs an event loop, and the caller may be inside one.
     with ThreadPoolExecutor(1) as thread:
