@@ -14,8 +14,9 @@ import asyncio
 import os
 import secrets
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -145,6 +146,15 @@ class PostgresCluster:
         else:
             self.execute(f'CREATE DATABASE "{name}"')
         return name
+
+    @contextmanager
+    def empty_database(self) -> Iterator[str]:
+        """The name of a database with no schema at all, dropped afterwards."""
+        name = self.create_database(migrated=False)
+        try:
+            yield name
+        finally:
+            self.drop_database(name)
 
     def release_database(self, name: str) -> None:
         """A test is done with a migrated database: keep it, emptied, or drop it."""

@@ -116,8 +116,7 @@ def test_reading_an_sqlite_file_without_the_schema_adds_none(tmp_path: Path) -> 
 def test_reading_a_postgres_database_without_the_schema_adds_none(
     postgres: PostgresCluster, tmp_path: Path
 ) -> None:
-    name = postgres.create_database(migrated=False)
-    try:
+    with postgres.empty_database() as name:
         config = _config(tmp_path, postgres.url_of(name))
         for command in READ_ONLY_COMMANDS:
             result = run_cli_here(*command, "--config", str(config))
@@ -126,8 +125,6 @@ def test_reading_a_postgres_database_without_the_schema_adds_none(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'", database=name
         )
         assert tables == []
-    finally:
-        postgres.drop_database(name)
 
 
 def _serve(

@@ -213,9 +213,8 @@ def empty_database_url(
         yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
         return
     cluster: PostgresCluster = request.getfixturevalue("postgres")
-    name = cluster.create_database(migrated=False)
-    yield cluster.url_of(name)
-    cluster.drop_database(name)
+    with cluster.empty_database() as name:
+        yield cluster.url_of(name)
 
 
 def test_migration_history_upgrades_downgrades_and_matches_the_tables(
@@ -238,8 +237,7 @@ def test_migration_history_upgrades_downgrades_and_matches_the_tables(
 def test_replicas_starting_together_on_an_empty_database_migrate_once(
     postgres: PostgresCluster, tmp_path: Path
 ) -> None:
-    name = postgres.create_database(migrated=False)
-    try:
+    with postgres.empty_database() as name:
         config = tmp_path / "wallet-rpc.toml"
         config.write_text(f'[database]\nurl = "{postgres.url_of(name)}"\n', encoding="utf-8")
         migrations = [
@@ -258,8 +256,6 @@ def test_replicas_starting_together_on_an_empty_database_migrate_once(
             assert "up to date" in stdout
         [(version,)] = postgres.execute("SELECT version_num FROM alembic_version", database=name)
         assert version == SCHEMA_HEAD
-    finally:
-        postgres.drop_database(name)
 
 
 @postgres_only
