@@ -32,7 +32,7 @@ from tests.approval_support import (
     stored_by_cli,
     wait_for_pending,
 )
-from tests.browser_support import StaticSite, new_page, serve_directory
+from tests.browser_support import StaticSite, Tab, module_tab, new_page, serve_directory
 from tests.conftest import InProcessServerFactory, page_in_browser
 from tests.support import ALLOWED_ORIGIN, Server, seed_credential
 
@@ -42,17 +42,23 @@ WAIT_MS = WAIT_SECONDS * 1000
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
+PAGE_SETTINGS: dict[str, Any] = {"width": 960, "height": 900, "light": True, "timeout_ms": WAIT_MS}
+
+
 def approval_page(browser: Browser, *, javascript: bool = True) -> Page:
-    return new_page(
-        browser, width=960, height=900, javascript=javascript, light=True, timeout_ms=WAIT_MS
-    )
+    return new_page(browser, javascript=javascript, **PAGE_SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def tab(browser: Browser) -> Iterator[Tab]:
+    with module_tab(browser, **PAGE_SETTINGS) as opened:
+        yield opened
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    opened = approval_page(browser)
-    yield opened
-    opened.context.close()
+def page(tab: Tab) -> Iterator[Page]:
+    with tab.for_one_test() as page:
+        yield page
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Frame, Page, Request
 
-from tests.browser_support import StaticSite, new_page, serve_directory
+from tests.browser_support import StaticSite, Tab, listening, module_tab, serve_directory
 from tests.conftest import InProcessServerFactory
 from tests.support import REPO, Server, seed_credential
 
@@ -68,11 +68,16 @@ def foreign_site(site_root: Path) -> Iterator[StaticSite]:
     served.stop()
 
 
+@pytest.fixture(scope="module")
+def tab(browser: Browser) -> Iterator[Tab]:
+    with module_tab(browser, width=900, height=1000) as opened:
+        yield opened
+
+
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    opened = new_page(browser, width=900, height=1000)
-    yield opened
-    opened.context.close()
+def page(tab: Tab) -> Iterator[Page]:
+    with tab.for_one_test() as page:
+        yield page
 
 
 def wallet_settings(site: StaticSite, **approval: str) -> dict[str, dict[str, Any]]:
@@ -307,11 +312,11 @@ def test_store_from_an_iframe_resolves_and_stores_nothing(
 
     wallet_calls: list[Request] = []
     endpoint = wallet_url(wallet)
-    page.on("request", lambda request: wallet_calls.append(request))
-    through_method = frame.evaluate(
-        "(params) => window.mina.storePrivateCredential(params)", store_params()
-    )
-    through_request = settle(frame, "mina_storePrivateCredential", store_params())
+    with listening(page, "request", wallet_calls.append):
+        through_method = frame.evaluate(
+            "(params) => window.mina.storePrivateCredential(params)", store_params()
+        )
+        through_request = settle(frame, "mina_storePrivateCredential", store_params())
     assert through_method is None
     assert through_request == {"settled": "resolved", "result": None}
     assert [call.url for call in wallet_calls if call.url == endpoint] == []

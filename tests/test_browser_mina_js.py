@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Frame, Page, Request
 
-from tests.browser_support import StaticSite, new_page, serve_directory
+from tests.browser_support import StaticSite, Tab, listening, module_tab, serve_directory
 from tests.conftest import InProcessServerFactory
 from tests.mina_js_support import TEST_PAGE_ENTRY, bundle, copy_example, ensure_packages
 from tests.support import REPO, Server
@@ -93,11 +93,16 @@ def foreign_site(site_root: Path) -> Iterator[StaticSite]:
     served.stop()
 
 
+@pytest.fixture(scope="module")
+def tab(browser: Browser) -> Iterator[Tab]:
+    with module_tab(browser, width=900, height=1000) as opened:
+        yield opened
+
+
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    opened = new_page(browser, width=900, height=1000)
-    yield opened
-    opened.context.close()
+def page(tab: Tab) -> Iterator[Page]:
+    with tab.for_one_test() as page:
+        yield page
 
 
 def wallet_settings(site: StaticSite, **extra: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -356,19 +361,19 @@ def test_store_from_an_iframe_stores_nothing_for_either_provider(
     assert settle(frame, "pallad", "mina_requestAccounts") == resolved([ACCOUNT])
 
     wallet_calls: list[Request] = []
-    page.on("request", lambda request: wallet_calls.append(request))
-    # Pallad's dialect: a store result mina-js accepts, and not a success.
-    assert settle(frame, "pallad", "mina_storePrivateCredential", [CREDENTIAL]) == resolved(
-        {"success": False}
-    )
-    # Auro's: nothing at all.
-    assert settle(
-        frame, "wallet-rpc", "mina_storePrivateCredential", {"credential": CREDENTIAL}
-    ) == {
-        "settled": "resolved",
-        "response": None,
-        "accepted": None,
-    }
+    with listening(page, "request", wallet_calls.append):
+        # Pallad's dialect: a store result mina-js accepts, and not a success.
+        assert settle(frame, "pallad", "mina_storePrivateCredential", [CREDENTIAL]) == resolved(
+            {"success": False}
+        )
+        # Auro's: nothing at all.
+        assert settle(
+            frame, "wallet-rpc", "mina_storePrivateCredential", {"credential": CREDENTIAL}
+        ) == {
+            "settled": "resolved",
+            "response": None,
+            "accepted": None,
+        }
     assert [call.url for call in wallet_calls if call.url == wallet_url(wallet)] == []
     assert wallet.stored() == []
 

@@ -29,7 +29,7 @@ from tests.approval_support import (
     prompt_settings,
     wait_for_pending,
 )
-from tests.browser_support import new_page
+from tests.browser_support import Tab, listening, module_tab, new_page
 from tests.conftest import InProcessServerFactory, page_in_browser, refused_by_peer
 from tests.operations_support import KEY_A, unsigned_credential
 from tests.page_support import (
@@ -113,22 +113,25 @@ def post_form(
 # --- in Chromium -------------------------------------------------------------------------
 
 
-def wallet_page(browser: Browser, *, javascript: bool = True, width: int = 1100) -> Page:
-    return new_page(
-        browser, width=width, height=900, javascript=javascript, light=True, timeout_ms=WAIT_MS
-    )
+PAGE_SETTINGS: dict[str, Any] = {"height": 900, "light": True, "timeout_ms": WAIT_MS}
+WIDTH = 1100
+
+
+@pytest.fixture(scope="module")
+def tab(browser: Browser) -> Iterator[Tab]:
+    with module_tab(browser, width=WIDTH, **PAGE_SETTINGS) as opened:
+        yield opened
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    opened = wallet_page(browser)
-    yield opened
-    opened.context.close()
+def page(tab: Tab) -> Iterator[Page]:
+    with tab.for_one_test() as page:
+        yield page
 
 
 @pytest.fixture
 def no_js_page(browser: Browser) -> Iterator[Page]:
-    opened = wallet_page(browser, javascript=False)
+    opened = new_page(browser, width=WIDTH, javascript=False, **PAGE_SETTINGS)
     yield opened
     opened.context.close()
 
@@ -221,28 +224,29 @@ def test_delete_asks_first_and_does_what_the_answer_says(page: Page, wallet: Ser
     fill_two_origins(wallet)
     newest, oldest = stored_ids(wallet)
     page.goto(wallet_url(wallet))
-    posts: list[Request] = []
-    page.on("request", lambda request: posts.append(request) if request.method == "POST" else None)
+    requests: list[Request] = []
     asked: list[str] = []
 
     def dismiss(dialog: Dialog) -> None:
         asked.append(dialog.message)
         dialog.dismiss()
 
-    page.once("dialog", dismiss)
-    page.click(f"#delete-{oldest}")
-    assert asked == [
-        f"Delete credential {oldest}, stored by {ALLOWED_ORIGIN}? This cannot be undone."
-    ]
-
     def accept(dialog: Dialog) -> None:
         asked.append(dialog.message)
         dialog.accept()
 
-    page.once("dialog", accept)
-    with page.expect_navigation(url=re.compile(rf"done=deleted&id={newest}$")):
-        page.click(f"#delete-{newest}")
+    with listening(page, "request", requests.append):
+        page.once("dialog", dismiss)
+        page.click(f"#delete-{oldest}")
+        assert asked == [
+            f"Delete credential {oldest}, stored by {ALLOWED_ORIGIN}? This cannot be undone."
+        ]
 
+        page.once("dialog", accept)
+        with page.expect_navigation(url=re.compile(rf"done=deleted&id={newest}$")):
+            page.click(f"#delete-{newest}")
+
+    posts = [request for request in requests if request.method == "POST"]
     # One post: the dismissed Delete sent nothing.
     assert [request.url for request in posts] == [
         wallet_url(wallet, f"/wallet/credentials/{newest}/delete")
@@ -331,9 +335,13 @@ def test_hostile_text_is_shown_escaped_and_runs_nothing(page: Page, wallet: Serv
     connect(wallet, ALLOWED_ORIGIN)
     store(wallet, hostile_credential(), ALLOWED_ORIGIN)
     dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
 
-    page.goto(wallet_url(wallet))
+    def dismiss(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    with listening(page, "dialog", dismiss):
+        page.goto(wallet_url(wallet))
 
     card = page.inner_text("article.credential")
     assert "name\\u202egpj.exe" in card
@@ -348,7 +356,7 @@ def test_hostile_text_is_shown_escaped_and_runs_nothing(page: Page, wallet: Serv
 @page_in_browser
 def test_the_page_is_readable_on_a_phone(browser: Browser, wallet: Server) -> None:
     fill_two_origins(wallet)
-    page = wallet_page(browser, width=360)
+    page = new_page(browser, width=360, **PAGE_SETTINGS)
     try:
         page.goto(wallet_url(wallet))
         overflow = page.evaluate(
