@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -154,90 +153,72 @@ BATCH = 10
 on_sqlite_once = pytest.mark.parametrize("shared_in_process_server", ["sqlite"], indirect=True)
 
 
-def batches(requests: st.SearchStrategy[Any]) -> st.SearchStrategy[list[Any]]:
-    return st.lists(requests, min_size=BATCH, max_size=BATCH)
-
-
-def fuzz_settings(kind: str) -> settings:
-    return settings(FUZZ_SETTINGS, max_examples=BAD_REQUESTS[kind] // BATCH)
-
-
-@contextmanager
-def sent_and_refused(server: Server, client: Client, kind: str) -> Iterator[Callable[[bytes], Any]]:
-    """A post that checks each answer and counts; afterwards, all were sent and none stored."""
+def send_bad_requests(
+    server: Server, client: Client, kind: str, bodies: st.SearchStrategy[bytes], code: int | None
+) -> None:
+    """Send BAD_REQUESTS[kind] bodies, checking each answer (and its error code, if given);
+    afterwards, all were sent, none stored, and the server is healthy."""
     before = len(server.stored())
     sent: list[int] = []
 
-    def post(body: bytes) -> Any:
-        sent.append(len(body))
-        return assert_clean_answer(*client.post(body))
+    @settings(FUZZ_SETTINGS, max_examples=BAD_REQUESTS[kind] // BATCH)
+    @given(st.lists(bodies, min_size=BATCH, max_size=BATCH))
+    def send(batch: list[bytes]) -> None:
+        for body in batch:
+            sent.append(len(body))
+            answer = assert_clean_answer(*client.post(body))
+            if code is not None:
+                assert answer["error"]["code"] == code, answer
 
-    yield post
+    send()
     assert len(sent) >= BAD_REQUESTS[kind]
     assert len(server.stored()) == before
     assert server.get("/healthz").status == 200
 
 
+def envelope_body(message: Any) -> bytes:
+    if isinstance(message, dict) and message.get("method") == STORE:
+        message = {**message, "method": STORE + "!"}
+    return json.dumps(message).encode("utf-8", "surrogatepass")
+
+
+def store_body(mutated: dict[str, Any], params_shape: str, ascii_only: bool) -> bytes:
+    params = {"credential": mutated} if params_shape == "by_name" else [mutated]
+    message = {"jsonrpc": "2.0", "id": 1, "method": STORE, "params": params}
+    return json.dumps(message, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+
+
 raw_bodies = st.binary(max_size=300) | st.text(max_size=200).map(
     lambda text: text.encode("utf-8", "surrogatepass")
 )
-envelopes = (
+envelope_bodies = (
     st.dictionaries(
         st.sampled_from(["jsonrpc", "method", "params", "id", "extra"]), json_values, max_size=5
     )
     | st.lists(json_values, max_size=4)
     | json_values
-)
-wrong_stores = st.tuples(
-    wrong_credentials(), st.sampled_from(["by_name", "by_position"]), st.booleans()
+).map(envelope_body)
+store_bodies = st.builds(
+    store_body, wrong_credentials(), st.sampled_from(["by_name", "by_position"]), st.booleans()
 )
 
 
 @pytest.mark.slow
 @on_sqlite_once
 def test_fuzz_bad_bytes(shared_in_process_server: Server, connected: Client) -> None:
-    with sent_and_refused(shared_in_process_server, connected, "bytes") as post:
-
-        @fuzz_settings("bytes")
-        @given(batches(raw_bodies))
-        def send(bodies: list[bytes]) -> None:
-            for body in bodies:
-                post(body)
-
-        send()
+    send_bad_requests(shared_in_process_server, connected, "bytes", raw_bodies, code=None)
 
 
 @pytest.mark.slow
 @on_sqlite_once
 def test_fuzz_bad_envelopes(shared_in_process_server: Server, connected: Client) -> None:
-    with sent_and_refused(shared_in_process_server, connected, "envelopes") as post:
-
-        @fuzz_settings("envelopes")
-        @given(batches(envelopes))
-        def send(messages: list[Any]) -> None:
-            for message in messages:
-                if isinstance(message, dict) and message.get("method") == STORE:
-                    message["method"] = STORE + "!"
-                post(json.dumps(message).encode("utf-8", "surrogatepass"))
-
-        send()
+    send_bad_requests(shared_in_process_server, connected, "envelopes", envelope_bodies, code=None)
 
 
 @pytest.mark.slow
 @on_sqlite_once
 def test_fuzz_bad_credentials(shared_in_process_server: Server, connected: Client) -> None:
-    with sent_and_refused(shared_in_process_server, connected, "credentials") as post:
-
-        @fuzz_settings("credentials")
-        @given(batches(wrong_stores))
-        def send(stores: list[tuple[dict[str, Any], str, bool]]) -> None:
-            for mutated, params_shape, ascii_only in stores:
-                params = {"credential": mutated} if params_shape == "by_name" else [mutated]
-                message = {"jsonrpc": "2.0", "id": 1, "method": STORE, "params": params}
-                body = json.dumps(message, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
-                assert post(body)["error"]["code"] == 20003
-
-        send()
+    send_bad_requests(shared_in_process_server, connected, "credentials", store_bodies, code=20003)
 
 
 names = st.text(max_size=40)
